@@ -1,0 +1,95 @@
+"""The AWS provider's hook implementations: thin calls into the modules that do the work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from ciem.hookspec import hookimpl
+from ciem.providers import ProviderInfo
+
+from ciem_aws import PROVIDER
+
+
+@hookimpl
+def ciem_provider_info() -> ProviderInfo:
+    return ProviderInfo(
+        name=PROVIDER,
+        title="Amazon Web Services",
+        source_kinds=("files", "live"),
+        identifier_forms=(
+            "arn:aws:iam::ACCOUNT:user/NAME",
+            "arn:aws:iam::ACCOUNT:role/NAME",
+            "arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION",
+            "arn:aws:sts::ACCOUNT:federated-user/NAME",
+            "access key id (AKIA... / ASIA...)",
+        ),
+        activity_kinds=("cloudtrail",),
+    )
+
+
+@hookimpl
+def ciem_detect_export(path: Path) -> str | None:
+    from ciem_aws.collect.export import looks_like_export
+
+    return PROVIDER if looks_like_export(path) else None
+
+
+@hookimpl
+def ciem_load_export(provider: str, path: Path, progress):
+    if provider != PROVIDER:
+        return None
+    from ciem_aws.collect.export import load_export
+
+    return load_export(path, progress)
+
+
+@hookimpl
+def ciem_write_export(snapshot, out: Path):
+    if snapshot.provider != PROVIDER:
+        return None
+    from ciem_aws.collect.export import write_export
+
+    write_export(snapshot, out)
+    return True
+
+
+@hookimpl
+def ciem_collect(provider: str, options: Mapping[str, Any], progress):
+    if provider != PROVIDER:
+        return None
+    from ciem_aws.collect.live import collect
+
+    return collect(options, progress)
+
+
+@hookimpl
+def ciem_resolve(snapshots):
+    if not snapshots or snapshots[0].provider != PROVIDER:
+        return None
+    from ciem_aws.resolve import resolve
+
+    return resolve(snapshots)
+
+
+@hookimpl
+def ciem_explain(snapshots, request):
+    if not snapshots or snapshots[0].provider != PROVIDER:
+        return None
+    from ciem_aws.resolve import explain
+
+    return explain(snapshots, request)
+
+
+@hookimpl
+def ciem_normalize_identifier(identifier: str):
+    from ciem_aws.identifiers import normalize_identifier
+
+    return normalize_identifier(identifier)
+
+
+@hookimpl
+def ciem_cli_commands(subparsers) -> None:
+    from ciem_aws.simulate import add_cli
+
+    add_cli(subparsers)
