@@ -1,0 +1,319 @@
+"""The effective-access index: every provider's resolution, compacted and indexed both ways.
+
+Built once per refresh and never changed afterwards, so queries need no locks: a refresh builds a new
+index and the holder swaps the reference. Compact by construction:
+
+- identity and resource ids are interned strings;
+- a grant's actions are one int bitset over its provider's catalog, and equal bitsets are shared;
+- wildcard grants are stored once, as selectors, and matched at query time: no identity x resource
+  product is ever materialised.
+
+Forward lookups go through ``grants_of`` (identity -> its grants); reverse lookups through the
+resource index (exact ids, and wildcard patterns keyed by their literal prefix), so "who can reach
+this resource" touches only grants whose pattern could match it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Iterable, Iterator, Mapping
+
+from ciem.catalog import PermissionCatalog
+from ciem.model import (
+    CoverageGap,
+    Edge,
+    Grant,
+    Identity,
+    Resolution,
+    Resource,
+    ResourceSelector,
+    Snapshot,
+)
+from ciem.patterns import glob_match, is_literal, literal_prefix
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedGrant:
+    """A grant as the index holds it: actions as a bitset over the provider's catalog."""
+
+    number: int
+    identity: str
+    provider: str
+    actions: int
+    resources: ResourceSelector
+    provenance: tuple[str, ...]
+    conditions: tuple[str, ...]
+    deny: bool
+    potential: bool
+
+    def covers(self, resource_id: str) -> bool:
+        return selector_matches(self.resources, resource_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    provider: str
+    source: str
+    collected_at: datetime
+    gaps: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccessOnResource:
+    """What one identity may do on one resource: sure actions, conditional ones, and why."""
+
+    allowed: int
+    conditional: int
+    conditions: tuple[str, ...]
+    provenance: tuple[str, ...]
+
+
+def selector_matches(selector: ResourceSelector, resource_id: str) -> bool:
+    sensitive = selector.case_sensitive
+    if not any(glob_match(p, resource_id, sensitive) for p in selector.include):
+        return False
+    for clause in selector.also:
+        if not any(glob_match(p, resource_id, sensitive) for p in clause):
+            return False
+    return not any(glob_match(p, resource_id, sensitive) for p in selector.exclude)
+
+
+def selector_covers(outer: ResourceSelector, inner: ResourceSelector) -> bool:
+    """True when every resource ``inner`` matches is matched by ``outer`` (a sufficient test).
+
+    A pattern without ``?`` that matches another pattern read literally covers it: each wildcard of
+    the inner pattern falls inside a ``*`` of the outer one.
+    """
+    if outer.also or outer.exclude:
+        return False
+
+    def pattern_covers(outer_pattern: str, inner_pattern: str) -> bool:
+        return outer_pattern == "*" or (
+            "?" not in outer_pattern and glob_match(outer_pattern, inner_pattern, outer.case_sensitive)
+        )
+
+    return all(any(pattern_covers(o, i) for o in outer.include) for i in inner.include)
+
+
+class EffectiveAccessIndex:
+    """Immutable once built; see the module docstring."""
+
+    def __init__(
+        self,
+        resolutions: Iterable[Resolution],
+        snapshots: Iterable[Snapshot] = (),
+        built_at: datetime | None = None,
+    ):
+        self.built_at = built_at or datetime.now(timezone.utc)
+        self.snapshots: dict[str, list[Snapshot]] = defaultdict(list)
+        for snapshot in snapshots:
+            self.snapshots[snapshot.provider].append(snapshot)
+        self.snapshots = dict(self.snapshots)
+        self.sources: tuple[SourceStatus, ...] = tuple(
+            SourceStatus(s.provider, s.source, s.collected_at, len(s.gaps))
+            for group in self.snapshots.values()
+            for s in group
+        )
+        self.catalogs: dict[str, PermissionCatalog] = {}
+        self.identities: dict[str, Identity] = {}
+        self.resources: dict[str, Resource] = {}
+        self.admin: dict[str, str] = {}
+        self.gaps: list[CoverageGap] = [gap for group in self.snapshots.values() for s in group for gap in s.gaps]
+        self._aliases: dict[str, str] = {}
+        self._grants: list[IndexedGrant] = []
+        self._allows_by_identity: dict[str, list[IndexedGrant]] = defaultdict(list)
+        self._denies_by_identity: dict[str, list[IndexedGrant]] = defaultdict(list)
+        # Reverse index. Keys of case-insensitive selectors are folded to lower case.
+        self._exact: dict[str, list[IndexedGrant]] = defaultdict(list)
+        self._by_prefix: dict[str, list[IndexedGrant]] = defaultdict(list)
+        self._prefix_lengths: set[int] = set()
+        self.edges_out: dict[str, list[Edge]] = defaultdict(list)
+        self.edges_in: dict[str, list[Edge]] = defaultdict(list)
+        for resolution in resolutions:
+            self._add(resolution)
+        for mapping in (self._allows_by_identity, self._denies_by_identity, self._exact,
+                        self._by_prefix, self.edges_out, self.edges_in):
+            mapping.default_factory = None
+        self._prefix_lengths_sorted = tuple(sorted(self._prefix_lengths))
+        self.sorted_resource_ids: list[str] = sorted(self.resources)
+        # Facts derived once for the hot path (ciem.queries.PrecomputedFacts), set before serving.
+        self.facts = None
+
+    # -- building -------------------------------------------------------------------------------
+
+    def _add(self, resolution: Resolution) -> None:
+        catalog = resolution.catalog
+        self.catalogs[resolution.provider] = catalog
+        intern = sys.intern
+        for identity in resolution.identities:
+            self.identities[intern(identity.id)] = identity
+            self._aliases[identity.id.lower()] = identity.id
+            for alias in identity.aliases:
+                self._aliases.setdefault(alias.lower(), identity.id)
+        for resource in resolution.resources:
+            self.resources[intern(resource.id)] = resource
+        bits_of: dict[frozenset[str], int] = {}
+        shared_bits: dict[int, int] = {}
+        for grant in resolution.grants:
+            bits = bits_of.get(grant.actions)
+            if bits is None:
+                bits = catalog.bits_of(grant.actions)
+                bits = shared_bits.setdefault(bits, bits)
+                bits_of[grant.actions] = bits
+            if not bits:
+                continue
+            self._add_grant(grant, resolution.provider, bits)
+        for edge in resolution.edges:
+            self.edges_out[edge.source].append(edge)
+            self.edges_in[edge.target].append(edge)
+        self.admin.update(resolution.admin)
+        self.gaps.extend(resolution.gaps)
+
+    def _add_grant(self, grant: Grant, provider: str, bits: int) -> None:
+        indexed = IndexedGrant(
+            number=len(self._grants),
+            identity=sys.intern(grant.identity),
+            provider=provider,
+            actions=bits,
+            resources=grant.resources,
+            provenance=grant.provenance,
+            conditions=grant.conditions,
+            deny=grant.deny,
+            potential=grant.potential,
+        )
+        self._grants.append(indexed)
+        (self._denies_by_identity if grant.deny else self._allows_by_identity)[indexed.identity].append(indexed)
+        if grant.deny:
+            return
+        fold = not grant.resources.case_sensitive
+        for pattern in grant.resources.include:
+            key = pattern.lower() if fold else pattern
+            if is_literal(pattern):
+                self._exact[key].append(indexed)
+            else:
+                prefix = literal_prefix(key)
+                self._by_prefix[prefix].append(indexed)
+                self._prefix_lengths.add(len(prefix))
+
+    # -- lookups --------------------------------------------------------------------------------
+
+    def lookup(self, identifier: str) -> Identity | None:
+        """An identity by canonical id or any alias, case-insensitively."""
+        identity_id = self._aliases.get(identifier.lower())
+        return None if identity_id is None else self.identities[identity_id]
+
+    def grants_of(self, identity_id: str) -> list[IndexedGrant]:
+        return self._allows_by_identity.get(identity_id, [])
+
+    def denies_of(self, identity_id: str) -> list[IndexedGrant]:
+        return self._denies_by_identity.get(identity_id, [])
+
+    def grant_count(self) -> int:
+        return len(self._grants)
+
+    def edge_count(self) -> int:
+        return sum(len(edges) for edges in self.edges_out.values())
+
+    def candidate_grants(self, resource_id: str) -> Iterator[IndexedGrant]:
+        """Allow grants whose selector could match ``resource_id``, each at most once, matched."""
+        seen: set[int] = set()
+        folded = resource_id.lower()
+        buckets = [self._exact.get(resource_id, ()), self._exact.get(folded, ()) if folded != resource_id else ()]
+        for length in self._prefix_lengths_sorted:
+            if length > len(resource_id):
+                break
+            buckets.append(self._by_prefix.get(resource_id[:length], ()))
+            if folded != resource_id:
+                buckets.append(self._by_prefix.get(folded[:length], ()))
+        for bucket in buckets:
+            for grant in bucket:
+                if grant.number not in seen:
+                    seen.add(grant.number)
+                    if grant.covers(resource_id):
+                        yield grant
+
+    def access_on(self, identity_id: str, resource_id: str, grants: Iterable[IndexedGrant] | None = None) -> AccessOnResource:
+        """Effective actions of one identity on one resource, denies applied.
+
+        Unconditional denies remove actions; conditional denies turn sure actions conditional.
+        """
+        allowed = conditional = 0
+        conditions: list[str] = []
+        provenance: list[str] = []
+        for grant in self.grants_of(identity_id) if grants is None else grants:
+            if grant.identity != identity_id or not grant.covers(resource_id):
+                continue
+            if grant.conditions or grant.potential:
+                conditional |= grant.actions
+                conditions.extend(grant.conditions)
+            else:
+                allowed |= grant.actions
+            provenance.extend(grant.provenance)
+        for deny in self.denies_of(identity_id):
+            if not deny.covers(resource_id):
+                continue
+            if deny.conditions:
+                newly = allowed & deny.actions
+                allowed &= ~deny.actions
+                conditional |= newly
+                if newly:
+                    conditions.extend(deny.conditions)
+            else:
+                allowed &= ~deny.actions
+                conditional &= ~deny.actions
+        conditional &= ~allowed
+        return AccessOnResource(allowed, conditional, tuple(dict.fromkeys(conditions)), tuple(dict.fromkeys(provenance)))
+
+    def effective_bits(self, grant: IndexedGrant) -> tuple[int, int, tuple[str, ...]]:
+        """A wildcard grant's actions after the identity's denies that cover its whole selector.
+
+        Returns (sure, conditional, conditions). Denies that cover only part of the selector are left
+        to resource-level answers (``access_on``).
+        """
+        sure = 0 if (grant.conditions or grant.potential) else grant.actions
+        conditional = grant.actions & ~sure
+        conditions = list(grant.conditions)
+        for deny in self.denies_of(grant.identity):
+            if not selector_covers(deny.resources, grant.resources):
+                continue
+            if deny.conditions:
+                moved = sure & deny.actions
+                sure &= ~deny.actions
+                conditional |= moved
+                if moved:
+                    conditions.extend(deny.conditions)
+            else:
+                sure &= ~deny.actions
+                conditional &= ~deny.actions
+        return sure, conditional, tuple(dict.fromkeys(conditions))
+
+    # -- paths ----------------------------------------------------------------------------------
+
+    def shortest_paths_from(self, start: str, max_hops: int) -> dict[str, tuple[Edge, ...]]:
+        """Every identity reachable from ``start`` in at most ``max_hops`` edges, with the shortest
+        path to it (breadth first, so cycles end and the first path found is a shortest one)."""
+        return _bfs(start, max_hops, self.edges_out, lambda edge: edge.target)
+
+    def shortest_paths_to(self, goal: str, max_hops: int) -> dict[str, tuple[Edge, ...]]:
+        """Every identity that can reach ``goal`` in at most ``max_hops`` edges, with its path."""
+        reversed_paths = _bfs(goal, max_hops, self.edges_in, lambda edge: edge.source)
+        return {source: tuple(reversed(path)) for source, path in reversed_paths.items()}
+
+
+def _bfs(start: str, max_hops: int, adjacency: Mapping[str, list[Edge]], step) -> dict[str, tuple[Edge, ...]]:
+    paths: dict[str, tuple[Edge, ...]] = {start: ()}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        path = paths[node]
+        if len(path) >= max_hops:
+            continue
+        for edge in adjacency.get(node, ()):
+            nxt = step(edge)
+            if nxt not in paths:
+                paths[nxt] = path + (edge,)
+                queue.append(nxt)
+    return paths

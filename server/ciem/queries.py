@@ -1,0 +1,435 @@
+"""The questions ciem answers, as pure functions of an index.
+
+The gRPC service and the CLI (with or without a server) both call these, so an answer is the same
+whichever way it is asked.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, replace
+from typing import Iterable, Mapping, Sequence
+
+import pluggy
+
+from ciem.catalog import PermissionCatalog, iter_bits
+from ciem.errors import NotFoundError, QueryError
+from ciem.index import EffectiveAccessIndex, IndexedGrant
+from ciem.model import AccessLevel, Decision, Edge, EvaluationRequest, Identity, Sensitivity
+
+DEFAULT_MAX_HOPS = 5
+MAX_HOPS_LIMIT = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ActionEntry:
+    name: str
+    service: str
+    access_level: str
+    conditional: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReachEntry:
+    """Actions ``via`` holds on ``resource`` (a pattern, or a known resource id), reached by ``path``."""
+
+    via: str
+    path: tuple[Edge, ...]
+    resource: str
+    resource_known: bool
+    sensitivity: int
+    actions: tuple[ActionEntry, ...]
+    conditions: tuple[str, ...]
+    provenance: tuple[str, ...]
+
+    @property
+    def conditional(self) -> bool:
+        return any(edge.conditions for edge in self.path) or all(a.conditional for a in self.actions)
+
+
+@dataclass(frozen=True, slots=True)
+class ReachResult:
+    identity: Identity
+    entries: tuple[ReachEntry, ...]
+    reachable_identities: Mapping[str, tuple[Edge, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class WhoCanEntry:
+    """``identity`` can act on the resource through ``holder``'s grants, reached by ``path``."""
+
+    identity: Identity
+    holder: str
+    path: tuple[Edge, ...]
+    actions: tuple[ActionEntry, ...]
+    conditions: tuple[str, ...]
+    provenance: tuple[str, ...]
+
+    @property
+    def conditional(self) -> bool:
+        return any(edge.conditions for edge in self.path) or all(a.conditional for a in self.actions)
+
+
+@dataclass(frozen=True, slots=True)
+class WhoCanResult:
+    resource: str
+    resource_known: bool
+    entries: tuple[WhoCanEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionFilter:
+    """Narrows answers to services, action patterns and access levels (empty means no narrowing)."""
+
+    services: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ()
+    access_levels: tuple[str, ...] = ()
+
+    def mask(self, catalog: PermissionCatalog) -> int:
+        bits = catalog.all_bits
+        if self.services:
+            bits &= _union(catalog.service_bits(s) for s in self.services)
+        if self.actions:
+            bits &= _union(catalog.expand(a) for a in self.actions)
+        if self.access_levels:
+            bits &= _union(catalog.access_level_bits(_access_level(level)) for level in self.access_levels)
+        return bits
+
+
+def _union(values: Iterable[int]) -> int:
+    total = 0
+    for value in values:
+        total |= value
+    return total
+
+
+def _access_level(text: str) -> AccessLevel:
+    for level in AccessLevel:
+        if text.lower() in (level.value.lower(), level.name.lower()):
+            return level
+    names = ", ".join(level.value for level in AccessLevel)
+    raise QueryError(f"unknown access level {text!r}; one of: {names}")
+
+
+def _check_hops(max_hops: int) -> int:
+    if not 0 <= max_hops <= MAX_HOPS_LIMIT:
+        raise QueryError(f"max_hops must be between 0 and {MAX_HOPS_LIMIT}, not {max_hops}")
+    return max_hops
+
+
+def action_entries(catalog: PermissionCatalog, sure: int, conditional: int) -> tuple[ActionEntry, ...]:
+    entries = [
+        ActionEntry(info.name, info.service, info.access_level.value, False) for info in catalog.infos(sure)
+    ] + [ActionEntry(info.name, info.service, info.access_level.value, True) for info in catalog.infos(conditional)]
+    entries.sort(key=lambda entry: (entry.service, entry.access_level, entry.name))
+    return tuple(entries)
+
+
+# -- identities -------------------------------------------------------------------------------------
+
+
+def resolve_identity(index: EffectiveAccessIndex, identifier: str, manager: pluggy.PluginManager) -> Identity:
+    """The identity an alert's identifier names: canonical id, alias, or a provider-specific form
+    (a session ARN, say) that a provider normalises."""
+    text = identifier.strip()
+    if not text:
+        raise QueryError("an identifier is required")
+    found = index.lookup(text)
+    if found is not None:
+        return found
+    normalized = manager.hook.ciem_normalize_identifier(identifier=text)
+    if normalized is not None:
+        found = index.lookup(normalized)
+        if found is not None:
+            return found
+    raise NotFoundError(f"no identity known as {identifier!r}")
+
+
+def _identity(index: EffectiveAccessIndex, identity_id: str) -> Identity:
+    identity = index.identities.get(identity_id)
+    if identity is None:
+        raise NotFoundError(f"no identity {identity_id!r}")
+    return identity
+
+
+# -- reach ------------------------------------------------------------------------------------------
+
+
+def reach(
+    index: EffectiveAccessIndex,
+    identity_id: str,
+    *,
+    max_hops: int = DEFAULT_MAX_HOPS,
+    action_filter: ActionFilter = ActionFilter(),
+    resource_prefix: str = "",
+    min_sensitivity: int = 0,
+) -> ReachResult:
+    """What ``identity_id`` can reach, directly and through identities it can become.
+
+    Without a resource filter each entry is one grant with its resource pattern (a wildcard grant is
+    one entry, not one per resource). With ``resource_prefix`` or ``min_sensitivity`` the answer
+    lists the known resources that match, with the actions left on each after every deny.
+    """
+    identity = _identity(index, identity_id)
+    paths = index.shortest_paths_from(identity_id, _check_hops(max_hops))
+    concrete = bool(resource_prefix) or min_sensitivity > 0
+    resources = _resources_in_scope(index, resource_prefix, min_sensitivity) if concrete else ()
+    entries: list[ReachEntry] = []
+    for holder, path in paths.items():
+        holder_identity = index.identities.get(holder)
+        if holder_identity is None:
+            continue
+        catalog = index.catalogs[holder_identity.provider]
+        mask = action_filter.mask(catalog)
+        if concrete:
+            entries.extend(_concrete_entries(index, holder, path, catalog, mask, resources))
+        else:
+            entries.extend(_grant_entries(index, holder, path, catalog, mask))
+    entries.sort(key=lambda e: (len(e.path), -e.sensitivity, e.resource, e.via))
+    return ReachResult(identity, tuple(entries), paths)
+
+
+def _resources_in_scope(index: EffectiveAccessIndex, prefix: str, min_sensitivity: int) -> list[str]:
+    ids = index.sorted_resource_ids
+    start = bisect.bisect_left(ids, prefix)
+    selected = []
+    for resource_id in ids[start:]:
+        if not resource_id.startswith(prefix):
+            break
+        if index.resources[resource_id].sensitivity >= min_sensitivity:
+            selected.append(resource_id)
+    return selected
+
+
+def _grant_entries(index, holder, path, catalog, mask) -> Iterable[ReachEntry]:
+    for grant in index.grants_of(holder):
+        sure, conditional, conditions = index.effective_bits(grant)
+        sure &= mask
+        conditional &= mask
+        if not (sure | conditional):
+            continue
+        pattern = _selector_text(grant)
+        known = index.resources.get(pattern)
+        yield ReachEntry(
+            via=holder,
+            path=path,
+            resource=pattern,
+            resource_known=known is not None,
+            sensitivity=int(known.sensitivity) if known else 0,
+            actions=action_entries(catalog, sure, conditional),
+            conditions=conditions,
+            provenance=grant.provenance,
+        )
+
+
+def _concrete_entries(index, holder, path, catalog, mask, resources) -> Iterable[ReachEntry]:
+    grants = index.grants_of(holder)
+    for resource_id in resources:
+        if not any(grant.covers(resource_id) for grant in grants):
+            continue
+        access = index.access_on(holder, resource_id, grants)
+        sure, conditional = access.allowed & mask, access.conditional & mask
+        if not (sure | conditional):
+            continue
+        yield ReachEntry(
+            via=holder,
+            path=path,
+            resource=resource_id,
+            resource_known=True,
+            sensitivity=int(index.resources[resource_id].sensitivity),
+            actions=action_entries(catalog, sure, conditional),
+            conditions=access.conditions,
+            provenance=access.provenance,
+        )
+
+
+def _selector_text(grant: IndexedGrant) -> str:
+    selector = grant.resources
+    text = " | ".join(selector.include)
+    for clause in selector.also:
+        text += " and (" + " | ".join(clause) + ")"
+    if selector.exclude:
+        text += " except " + " | ".join(selector.exclude)
+    return text
+
+
+# -- who can ----------------------------------------------------------------------------------------
+
+
+def who_can(
+    index: EffectiveAccessIndex,
+    resource_id: str,
+    *,
+    action_filter: ActionFilter = ActionFilter(),
+    max_hops: int = DEFAULT_MAX_HOPS,
+) -> WhoCanResult:
+    """Identities that can act on ``resource_id``: holders of a matching grant, and every identity
+    that can become a holder within ``max_hops``, each with its shortest path."""
+    if not resource_id.strip():
+        raise QueryError("a resource id is required")
+    _check_hops(max_hops)
+    direct: dict[str, tuple[int, int, tuple[str, ...], tuple[str, ...]]] = {}
+    for grant in index.candidate_grants(resource_id):
+        if grant.identity in direct:
+            continue
+        catalog = index.catalogs[grant.provider]
+        access = index.access_on(grant.identity, resource_id)
+        mask = action_filter.mask(catalog)
+        sure, conditional = access.allowed & mask, access.conditional & mask
+        if sure | conditional:
+            direct[grant.identity] = (sure, conditional, access.conditions, access.provenance)
+    best: dict[str, WhoCanEntry] = {}
+    for holder, (sure, conditional, conditions, provenance) in direct.items():
+        catalog = index.catalogs[index.identities[holder].provider]
+        actions = action_entries(catalog, sure, conditional)
+        for source, path in index.shortest_paths_to(holder, max_hops).items():
+            identity = index.identities.get(source)
+            if identity is None:
+                continue
+            current = best.get(source)
+            if current is None or len(path) < len(current.path):
+                best[source] = WhoCanEntry(identity, holder, path, actions, conditions, provenance)
+    entries = sorted(best.values(), key=lambda e: (len(e.path), e.identity.id))
+    return WhoCanResult(resource_id, resource_id in index.resources, tuple(entries))
+
+
+# -- explain ----------------------------------------------------------------------------------------
+
+
+def explain(
+    index: EffectiveAccessIndex,
+    manager: pluggy.PluginManager,
+    identity_id: str,
+    action: str,
+    resource: str,
+    context: Mapping[str, object] | None = None,
+) -> Decision:
+    """One request evaluated by the identity's provider, with every layer's verdict."""
+    identity = _identity(index, identity_id)
+    if not action.strip() or not resource.strip():
+        raise QueryError("explain needs an action and a resource")
+    catalog = index.catalogs.get(identity.provider)
+    if catalog is not None and action not in catalog:
+        raise QueryError(f"{identity.provider}: unknown action {action!r}")
+    request = EvaluationRequest(identity.id, action, resource, dict(context or {}))
+    decision = manager.hook.ciem_explain(snapshots=index.snapshots.get(identity.provider, []), request=request)
+    if decision is None:
+        raise QueryError(f"provider {identity.provider!r} cannot explain decisions")
+    return decision
+
+
+# -- enrich -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichSummary:
+    """The compact answer a playbook attaches to an alert about one identifier."""
+
+    identifier: str
+    identity: Identity | None
+    error: str
+    admin_equivalent: bool
+    admin_reason: str
+    paths_to_admin: tuple[tuple[Edge, ...], ...]
+    reachable_identities: int
+    sensitive_resources: Mapping[str, int]  # sensitivity name -> count reachable
+
+
+def enrich(
+    index: EffectiveAccessIndex,
+    identifiers: Sequence[str],
+    manager: pluggy.PluginManager,
+) -> list[EnrichSummary]:
+    """One summary per identifier, from data precomputed when the index was built."""
+    summaries = []
+    facts = precomputed(index)
+    for identifier in identifiers:
+        try:
+            identity = resolve_identity(index, identifier, manager)
+        except (NotFoundError, QueryError) as error:
+            summaries.append(EnrichSummary(identifier, None, str(error), False, "", (), 0, {}))
+            continue
+        summaries.append(facts.summary(identifier, identity))
+    return summaries
+
+
+class PrecomputedFacts:
+    """Per-identity facts the hot path reads: paths to admin and reachable sensitive resources."""
+
+    def __init__(self, index: EffectiveAccessIndex, max_hops: int = DEFAULT_MAX_HOPS):
+        self.index = index
+        self.max_hops = max_hops
+        self.path_to_admin: dict[str, tuple[Edge, ...]] = {}
+        for admin in index.admin:
+            for source, path in index.shortest_paths_to(admin, max_hops).items():
+                if path and (source not in self.path_to_admin or len(path) < len(self.path_to_admin[source])):
+                    self.path_to_admin[source] = path
+        self.direct_sensitive: dict[str, set[str]] = {}
+        for resource_id, resource in index.resources.items():
+            if resource.sensitivity < Sensitivity.HIGH:
+                continue
+            for entry in who_can(index, resource_id, max_hops=0).entries:
+                self.direct_sensitive.setdefault(entry.identity.id, set()).add(resource_id)
+        self._summaries: dict[str, EnrichSummary] = {}
+        for identity_id in index.identities:
+            self._summaries[identity_id] = self._compute(identity_id)
+
+    def _compute(self, identity_id: str) -> EnrichSummary:
+        identity = self.index.identities[identity_id]
+        reachable = self.index.shortest_paths_from(identity_id, self.max_hops)
+        sensitive: set[str] = set()
+        for other in reachable:
+            sensitive |= self.direct_sensitive.get(other, set())
+        counts: dict[str, int] = {}
+        for resource_id in sensitive:
+            name = Sensitivity(self.index.resources[resource_id].sensitivity).name.lower()
+            counts[name] = counts.get(name, 0) + 1
+        admin_reason = self.index.admin.get(identity_id, "")
+        to_admin = self.path_to_admin.get(identity_id)
+        return EnrichSummary(
+            identifier=identity_id,
+            identity=identity,
+            error="",
+            admin_equivalent=bool(admin_reason),
+            admin_reason=admin_reason,
+            paths_to_admin=(to_admin,) if to_admin and not admin_reason else (),
+            reachable_identities=len(reachable) - 1,
+            sensitive_resources=counts,
+        )
+
+    def summary(self, identifier: str, identity: Identity) -> EnrichSummary:
+        summary = self._summaries[identity.id]
+        return summary if identifier == summary.identifier else replace(summary, identifier=identifier)
+
+
+def precomputed(index: EffectiveAccessIndex) -> PrecomputedFacts:
+    """The index's precomputed facts; the refresh pipeline computes them before the index serves."""
+    if index.facts is None:
+        index.facts = PrecomputedFacts(index)
+    return index.facts
+
+
+# -- status -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStatus:
+    built_at: str
+    sources: tuple
+    counts: Mapping[str, int]
+    gaps: tuple
+
+
+def status(index: EffectiveAccessIndex) -> IndexStatus:
+    return IndexStatus(
+        built_at=index.built_at.isoformat(),
+        sources=index.sources,
+        counts={
+            "identities": len(index.identities),
+            "resources": len(index.resources),
+            "grants": index.grant_count(),
+            "edges": index.edge_count(),
+            "admin_equivalent": len(index.admin),
+        },
+        gaps=tuple(index.gaps),
+    )
