@@ -16,10 +16,10 @@ this resource" touches only grants whose pattern could match it.
 from __future__ import annotations
 
 import sys
-from collections import defaultdict, deque
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable, Iterator, Mapping
+from typing import Iterable, Iterator
 
 from ciem.catalog import PermissionCatalog
 from ciem.model import (
@@ -33,6 +33,7 @@ from ciem.model import (
     Snapshot,
 )
 from ciem.patterns import glob_match, is_literal, literal_prefix
+from ciem.reachability import shortest_paths
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,25 +296,24 @@ class EffectiveAccessIndex:
     def shortest_paths_from(self, start: str, max_hops: int) -> dict[str, tuple[Edge, ...]]:
         """Every identity reachable from ``start`` in at most ``max_hops`` edges, with the shortest
         path to it (breadth first, so cycles end and the first path found is a shortest one)."""
-        return _bfs(start, max_hops, self.edges_out, lambda edge: edge.target)
+        return shortest_paths((start,), max_hops, self.edges_out, _target)
 
     def shortest_paths_to(self, goal: str, max_hops: int) -> dict[str, tuple[Edge, ...]]:
         """Every identity that can reach ``goal`` in at most ``max_hops`` edges, with its path."""
-        reversed_paths = _bfs(goal, max_hops, self.edges_in, lambda edge: edge.source)
+        return self.shortest_paths_to_any((goal,), max_hops)
+
+    def shortest_paths_to_any(self, goals: Iterable[str], max_hops: int) -> dict[str, tuple[Edge, ...]]:
+        """Every identity that can reach one of ``goals``, with a shortest path to the nearest one."""
+        reversed_paths = shortest_paths(goals, max_hops, self.edges_in, _source)
         return {source: tuple(reversed(path)) for source, path in reversed_paths.items()}
 
+    def successors(self, identity_id: str) -> list[str]:
+        return [edge.target for edge in self.edges_out.get(identity_id, ())]
 
-def _bfs(start: str, max_hops: int, adjacency: Mapping[str, list[Edge]], step) -> dict[str, tuple[Edge, ...]]:
-    paths: dict[str, tuple[Edge, ...]] = {start: ()}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        path = paths[node]
-        if len(path) >= max_hops:
-            continue
-        for edge in adjacency.get(node, ()):
-            nxt = step(edge)
-            if nxt not in paths:
-                paths[nxt] = path + (edge,)
-                queue.append(nxt)
-    return paths
+
+def _target(edge: Edge) -> str:
+    return edge.target
+
+
+def _source(edge: Edge) -> str:
+    return edge.source

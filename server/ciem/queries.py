@@ -16,6 +16,7 @@ from ciem.catalog import PermissionCatalog, iter_bits
 from ciem.errors import NotFoundError, QueryError
 from ciem.index import EffectiveAccessIndex, IndexedGrant
 from ciem.model import AccessLevel, Decision, Edge, EvaluationRequest, Identity, Sensitivity
+from ciem.reachability import bit_positions, closures
 
 DEFAULT_MAX_HOPS = 5
 MAX_HOPS_LIMIT = 16
@@ -354,48 +355,43 @@ def enrich(
 
 
 class PrecomputedFacts:
-    """Per-identity facts the hot path reads: paths to admin and reachable sensitive resources."""
+    """Per-identity facts the hot path reads, computed once per index.
 
-    def __init__(self, index: EffectiveAccessIndex, max_hops: int = DEFAULT_MAX_HOPS):
+    Paths to admin come from one breadth-first search backwards from every admin-equivalent
+    identity; reachable sensitive resources and identities from closures over the edge graph's
+    strongly connected components (any number of hops, cycles included).
+    """
+
+    def __init__(self, index: EffectiveAccessIndex):
         self.index = index
-        self.max_hops = max_hops
-        self.path_to_admin: dict[str, tuple[Edge, ...]] = {}
-        for admin in index.admin:
-            for source, path in index.shortest_paths_to(admin, max_hops).items():
-                if path and (source not in self.path_to_admin or len(path) < len(self.path_to_admin[source])):
-                    self.path_to_admin[source] = path
-        self.direct_sensitive: dict[str, set[str]] = {}
-        for resource_id, resource in index.resources.items():
-            if resource.sensitivity < Sensitivity.HIGH:
-                continue
+        self.path_to_admin = index.shortest_paths_to_any(index.admin, MAX_HOPS_LIMIT)
+        sensitive_ids = [rid for rid, res in index.resources.items() if res.sensitivity >= Sensitivity.HIGH]
+        sensitive_bit = bit_positions(sensitive_ids)
+        direct: dict[str, int] = {}
+        for resource_id in sensitive_ids:
             for entry in who_can(index, resource_id, max_hops=0).entries:
-                self.direct_sensitive.setdefault(entry.identity.id, set()).add(resource_id)
+                direct[entry.identity.id] = direct.get(entry.identity.id, 0) | sensitive_bit[resource_id]
+        nodes = list(index.identities)
+        reachable_sensitive = closures(nodes, index.successors, direct)
+        reachable_identities = closures(nodes, index.successors, bit_positions(nodes))
         self._summaries: dict[str, EnrichSummary] = {}
-        for identity_id in index.identities:
-            self._summaries[identity_id] = self._compute(identity_id)
-
-    def _compute(self, identity_id: str) -> EnrichSummary:
-        identity = self.index.identities[identity_id]
-        reachable = self.index.shortest_paths_from(identity_id, self.max_hops)
-        sensitive: set[str] = set()
-        for other in reachable:
-            sensitive |= self.direct_sensitive.get(other, set())
-        counts: dict[str, int] = {}
-        for resource_id in sensitive:
-            name = Sensitivity(self.index.resources[resource_id].sensitivity).name.lower()
-            counts[name] = counts.get(name, 0) + 1
-        admin_reason = self.index.admin.get(identity_id, "")
-        to_admin = self.path_to_admin.get(identity_id)
-        return EnrichSummary(
-            identifier=identity_id,
-            identity=identity,
-            error="",
-            admin_equivalent=bool(admin_reason),
-            admin_reason=admin_reason,
-            paths_to_admin=(to_admin,) if to_admin and not admin_reason else (),
-            reachable_identities=len(reachable) - 1,
-            sensitive_resources=counts,
-        )
+        for identity_id, identity in index.identities.items():
+            counts: dict[str, int] = {}
+            for position in iter_bits(reachable_sensitive[identity_id]):
+                name = Sensitivity(index.resources[sensitive_ids[position]].sensitivity).name.lower()
+                counts[name] = counts.get(name, 0) + 1
+            admin_reason = index.admin.get(identity_id, "")
+            to_admin = self.path_to_admin.get(identity_id)
+            self._summaries[identity_id] = EnrichSummary(
+                identifier=identity_id,
+                identity=identity,
+                error="",
+                admin_equivalent=bool(admin_reason),
+                admin_reason=admin_reason,
+                paths_to_admin=(to_admin,) if to_admin and not admin_reason else (),
+                reachable_identities=reachable_identities[identity_id].bit_count() - 1,
+                sensitive_resources=counts,
+            )
 
     def summary(self, identifier: str, identity: Identity) -> EnrichSummary:
         summary = self._summaries[identity.id]
