@@ -212,7 +212,8 @@ class EvaluationRequest:
 
 @dataclass(frozen=True, slots=True)
 class LayerVerdict:
-    """One policy layer's say in a decision: ``allow``, ``deny``, ``no-match`` or ``conditional``."""
+    """One policy layer's say in a decision: ``allow``, ``deny``, ``no-match``, ``conditional``, or
+    ``not-applicable`` (the layer does not govern this request; ``detail`` says why)."""
 
     layer: str
     verdict: str
