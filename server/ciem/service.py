@@ -1,0 +1,303 @@
+"""The gRPC service: answers from the serving index, servicers, and the server around them.
+
+:class:`Answers` turns API requests into API messages; the servicers add status codes, deadlines and
+the audit log around it, and the CLI calls it in-process when it runs without a server, so that
+both ways give the same answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from concurrent import futures
+from typing import Callable, Iterator
+
+import grpc
+import pluggy
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from ciem import convert, queries
+from ciem.config import Config, check_bind_safety
+from ciem.errors import CiemError, ConfigError, InputError, NoIndexError, NotFoundError, QueryError, SourceError
+from ciem.index import EffectiveAccessIndex
+from ciem.pipeline import IndexHolder
+from ciem.security import AuditLog, TokenAuth, server_credentials
+from ciem.v1 import ciem_pb2 as pb
+from ciem.v1 import ciem_pb2_grpc as pb_grpc
+
+log = logging.getLogger(__name__)
+
+MAX_ENRICH_IDENTIFIERS = 1000
+SERVICE_NAMES = tuple(service.full_name for service in pb.DESCRIPTOR.services_by_name.values())
+
+
+class Answers:
+    """The API's answers from ``holder``'s current index, as ciem.v1 messages.
+
+    Raises ciem errors; the servicers turn them into status codes.
+    """
+
+    def __init__(self, holder: IndexHolder, manager: pluggy.PluginManager):
+        self.holder = holder
+        self.manager = manager
+
+    def index(self) -> EffectiveAccessIndex:
+        index = self.holder.current
+        if index is None:
+            raise NoIndexError("no index has been built yet; wait for the first refresh to finish")
+        return index
+
+    def resolve_identity(self, request: pb.ResolveIdentityRequest) -> pb.Identity:
+        return convert.identity(queries.resolve_identity(self.index(), request.identifier, self.manager))
+
+    def reach(self, request: pb.ReachRequest) -> Iterator[pb.ReachResponse]:
+        index = self.index()
+        start = queries.resolve_identity(index, request.identity, self.manager)
+        result = queries.reach(
+            index,
+            start.id,
+            max_hops=_hops(request),
+            action_filter=queries.ActionFilter(
+                tuple(request.services), tuple(request.actions), tuple(request.access_levels)
+            ),
+            resource_prefix=request.resource_prefix,
+            min_sensitivity=request.min_sensitivity,
+        )
+        return convert.reach_responses(result)
+
+    def who_can(self, request: pb.WhoCanRequest) -> Iterator[pb.WhoCanResponse]:
+        result = queries.who_can(
+            self.index(),
+            request.resource,
+            action_filter=queries.ActionFilter(
+                tuple(request.services), tuple(request.actions), tuple(request.access_levels)
+            ),
+            max_hops=_hops(request),
+        )
+        return convert.who_can_responses(result)
+
+    def explain(self, request: pb.ExplainRequest) -> pb.Decision:
+        index = self.index()
+        subject = queries.resolve_identity(index, request.identity, self.manager)
+        context = convert.struct_dict(request.context)
+        decision = queries.explain(index, self.manager, subject.id, request.action, request.resource, context)
+        return convert.decision(decision, subject)
+
+    def enrich(self, request: pb.EnrichRequest) -> pb.EnrichResponse:
+        if not request.identifiers:
+            raise QueryError("give at least one identifier")
+        if len(request.identifiers) > MAX_ENRICH_IDENTIFIERS:
+            raise QueryError(f"at most {MAX_ENRICH_IDENTIFIERS} identifiers per call, not {len(request.identifiers)}")
+        summaries = queries.enrich(self.index(), list(request.identifiers), self.manager)
+        return pb.EnrichResponse(summaries=[convert.summary(s) for s in summaries])
+
+    def get_index_status(self, request: pb.GetIndexStatusRequest) -> pb.IndexStatus:
+        return convert.index_status(queries.status(self.index()))
+
+    def refresh(self, request: pb.RefreshRequest) -> pb.RefreshResponse:
+        return pb.RefreshResponse(status=convert.index_status(queries.status(self.holder.refresh())))
+
+
+def _hops(request: pb.ReachRequest | pb.WhoCanRequest) -> int:
+    return request.max_hops if request.HasField("max_hops") else queries.DEFAULT_MAX_HOPS
+
+
+def status_code(error: BaseException) -> tuple[grpc.StatusCode, str]:
+    """The status code and the message a caller may see for an error."""
+    if isinstance(error, NotFoundError):
+        return grpc.StatusCode.NOT_FOUND, str(error)
+    if isinstance(error, QueryError):
+        return grpc.StatusCode.INVALID_ARGUMENT, str(error)
+    if isinstance(error, NoIndexError):
+        return grpc.StatusCode.UNAVAILABLE, str(error)
+    if isinstance(error, (InputError, SourceError, ConfigError)):
+        return grpc.StatusCode.FAILED_PRECONDITION, str(error)
+    return grpc.StatusCode.INTERNAL, "internal error; the server log has the details"
+
+
+def _result_count(message) -> int:
+    if isinstance(message, pb.EnrichResponse):
+        return len(message.summaries)
+    return 1
+
+
+class _Calls:
+    """Runs one RPC: audit, deadline checks between streamed messages, errors as status codes."""
+
+    def __init__(self, answers: Answers, audit: AuditLog | None):
+        self.answers = answers
+        self.audit = audit
+
+    def unary(self, method: str, request, context: grpc.ServicerContext, answer: Callable):
+        try:
+            response = answer(request)
+            _check_deadline(context)
+        except Exception as error:  # every error becomes a status; internals stay in the log
+            self._fail(method, request, context, error, 0)
+        self._record(method, request, context, "OK", _result_count(response))
+        return response
+
+    def stream(self, method: str, request, context: grpc.ServicerContext, answer: Callable) -> Iterator:
+        sent = 0
+        try:
+            for message in answer(request):
+                _check_deadline(context)
+                if not context.is_active():
+                    self._record(method, request, context, "CANCELLED", sent)
+                    return
+                yield message
+                sent += 1
+        except Exception as error:
+            self._fail(method, request, context, error, sent)
+        self._record(method, request, context, "OK", sent)
+
+    def _fail(self, method, request, context, error: Exception, sent: int):
+        if isinstance(error, _DeadlineExceeded):
+            code, message = grpc.StatusCode.DEADLINE_EXCEEDED, f"the deadline passed after {sent} messages"
+        else:
+            code, message = status_code(error)
+        if code == grpc.StatusCode.INTERNAL:
+            log.exception("%s failed", method)
+        self._record(method, request, context, code.name, sent)
+        context.abort(code, message)
+
+    def _record(self, method, request, context, result: str, count: int) -> None:
+        if self.audit is not None:
+            self.audit.record(context, method, request, result, count)
+
+
+class _DeadlineExceeded(Exception):
+    pass
+
+
+def _check_deadline(context: grpc.ServicerContext) -> None:
+    remaining = context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        raise _DeadlineExceeded()
+
+
+class AccessServicer(pb_grpc.AccessServiceServicer):
+    def __init__(self, calls: _Calls):
+        self._calls = calls
+        self._answers = calls.answers
+
+    def ResolveIdentity(self, request, context):
+        return self._calls.unary("ResolveIdentity", request, context, self._answers.resolve_identity)
+
+    def Reach(self, request, context):
+        return self._calls.stream("Reach", request, context, self._answers.reach)
+
+    def WhoCan(self, request, context):
+        return self._calls.stream("WhoCan", request, context, self._answers.who_can)
+
+    def Explain(self, request, context):
+        return self._calls.unary("Explain", request, context, self._answers.explain)
+
+    def Enrich(self, request, context):
+        return self._calls.unary("Enrich", request, context, self._answers.enrich)
+
+
+class AdminServicer(pb_grpc.AdminServiceServicer):
+    def __init__(self, calls: _Calls):
+        self._calls = calls
+        self._answers = calls.answers
+
+    def GetIndexStatus(self, request, context):
+        return self._calls.unary("GetIndexStatus", request, context, self._answers.get_index_status)
+
+    def Refresh(self, request, context):
+        return self._calls.unary("Refresh", request, context, self._answers.refresh)
+
+
+class CiemServer:
+    """The gRPC server for one configuration: servicers, health, reflection, TLS and auth.
+
+    Health reports NOT_SERVING (overall and per service) until the holder has an index, SERVING
+    from then on.
+    """
+
+    def __init__(self, config: Config, holder: IndexHolder, manager: pluggy.PluginManager):
+        warning = check_bind_safety(config)
+        if warning:
+            log.warning("%s\n%s\n%s", "!" * 78, warning, "!" * 78)
+        self.config = config
+        self.holder = holder
+        self.health = health.HealthServicer()
+        auth = TokenAuth.from_file(config.auth.tokens_file) if config.auth is not None else None
+        audit = AuditLog(config.audit_log, auth) if config.audit_log is not None else None
+        calls = _Calls(Answers(holder, manager), audit)
+        interceptors = [auth] if auth is not None else []
+        options = [
+            ("grpc.max_send_message_length", config.max_message_bytes),
+            ("grpc.max_receive_message_length", config.max_message_bytes),
+        ]
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="ciem-rpc"),
+            interceptors=interceptors,
+            options=options,
+        )
+        pb_grpc.add_AccessServiceServicer_to_server(AccessServicer(calls), self.server)
+        pb_grpc.add_AdminServiceServicer_to_server(AdminServicer(calls), self.server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        reflection.enable_server_reflection(
+            (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+            self.server,
+        )
+        if config.tls is not None:
+            self.port = self.server.add_secure_port(config.listen, server_credentials(config.tls))
+        else:
+            self.port = self.server.add_insecure_port(config.listen)
+        if self.port == 0:
+            raise ConfigError(f"{config.path or 'configuration'}: listen: cannot bind {config.listen}")
+        holder.on_built.append(lambda index: self._set_serving(True))
+        self._set_serving(holder.current is not None)
+
+    def _set_serving(self, serving: bool) -> None:
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in ("", *SERVICE_NAMES):
+            self.health.set(name, status)
+
+    def start(self) -> int:
+        """Start serving; returns the bound port (useful with port 0)."""
+        self.server.start()
+        log.info("ciem listening on %s (port %d)", self.config.listen, self.port)
+        return self.port
+
+    def stop(self, grace: float | None = None) -> None:
+        """Refuse new calls, let running ones finish within ``grace`` seconds, then stop."""
+        self.health.enter_graceful_shutdown()
+        self.holder.stop()
+        self.server.stop(self.config.shutdown_grace if grace is None else grace).wait()
+
+
+def serve(config: Config, manager: pluggy.PluginManager, progress=None) -> None:
+    """Run the service until SIGTERM or SIGINT: serve the persisted index at once if there is one,
+    build the first index in the background if not, then refresh on the configured interval."""
+    holder = IndexHolder(specs=config.sources, manager=manager, state_dir=config.state_dir)
+    if progress is not None:
+        holder.progress = progress
+    holder.load_persisted()
+    server = CiemServer(config, holder, manager)
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    server.start()
+    if holder.current is None:
+        threading.Thread(target=_first_refresh, args=(holder,), name="ciem-first-refresh", daemon=True).start()
+    if config.refresh_interval:
+        holder.start_schedule(config.refresh_interval)
+    stopping.wait()
+    log.info("stopping: letting running calls finish for up to %.0f seconds", config.shutdown_grace)
+    server.stop()
+
+
+def _first_refresh(holder: IndexHolder) -> None:
+    try:
+        holder.refresh()
+    except CiemError:
+        pass  # IndexHolder.refresh logged it; health stays NOT_SERVING until a refresh succeeds
+    except Exception:
+        log.exception("the first refresh failed")
+

@@ -1,0 +1,299 @@
+"""The gRPC service through a real channel on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from ciem.client import Client
+from ciem.config import parse_config
+from ciem.errors import ConfigError, InputError, NotFoundError, QueryError, SourceError
+from ciem.hookspec import hookimpl
+from ciem.model import Decision, LayerVerdict
+from ciem.patterns import glob_match
+from ciem.pipeline import IndexHolder, SourceSpec
+from ciem.providers import ProviderInfo, new_manager
+from ciem.service import Answers, CiemServer, SERVICE_NAMES, _Calls
+from ciem.v1 import ciem_pb2 as pb
+
+import core_builders
+
+
+class EstateProvider:
+    """The core test estate behind an export file ``{"testcloud": {...}}``, with a simple evaluator
+    for Explain and a session form ``session:NAME/ID`` for identifiers."""
+
+    @hookimpl
+    def ciem_provider_info(self):
+        return ProviderInfo(name=core_builders.PROVIDER, title="Test cloud")
+
+    @hookimpl
+    def ciem_detect_export(self, path):
+        return core_builders.PROVIDER if path.suffix == ".json" and "testcloud" in path.read_text() else None
+
+    @hookimpl
+    def ciem_load_export(self, provider, path, progress):
+        if provider != core_builders.PROVIDER:
+            return None
+        try:
+            data = json.loads(path.read_text())["testcloud"]
+        except (ValueError, KeyError) as error:
+            raise InputError(path, "$.testcloud", f"not a testcloud export: {error}") from None
+        snapshot = core_builders.snapshot(str(path))
+        snapshot.data = data
+        return snapshot
+
+    @hookimpl
+    def ciem_resolve(self, snapshots):
+        return core_builders.estate() if snapshots[0].provider == core_builders.PROVIDER else None
+
+    @hookimpl
+    def ciem_normalize_identifier(self, identifier):
+        if identifier.startswith("session:"):
+            return "tc:" + identifier.removeprefix("session:").split("/", 1)[0]
+        return None
+
+    @hookimpl
+    def ciem_explain(self, snapshots, request):
+        if not snapshots or snapshots[0].provider != core_builders.PROVIDER:
+            return None
+        matching = [
+            g for g in core_builders.estate().grants
+            if g.identity == request.identity
+            and any(glob_match(a, request.action, False) for a in g.actions)
+            and any(glob_match(p, request.resource) for p in g.resources.include)
+            and not any(glob_match(p, request.resource) for p in g.resources.exclude)
+        ]
+        missing = tuple(c for g in matching for c in g.conditions if c not in request.context)
+        for deny in (g for g in matching if g.deny and not g.conditions):
+            return Decision("explicitDeny", (LayerVerdict("identity", "deny", deny.provenance),))
+        allows = [g for g in matching if not g.deny]
+        if not allows:
+            return Decision("implicitDeny", (LayerVerdict("identity", "no-match"),))
+        verdict = "conditional" if missing else "allow"
+        return Decision("conditional" if missing else "allowed",
+                        (LayerVerdict("identity", verdict, allows[0].provenance),), missing)
+
+
+def write_export(path: Path) -> Path:
+    path.write_text(json.dumps({"testcloud": {}}))
+    return path
+
+
+def make_manager():
+    return new_manager(load_entry_points=False, plugins=(EstateProvider(),))
+
+
+@pytest.fixture
+def export(tmp_path) -> Path:
+    return write_export(tmp_path / "estate.json")
+
+
+@pytest.fixture
+def running(tmp_path, export):
+    """A started server on a free port, its index not yet built; yields (server, client, holder)."""
+    manager = make_manager()
+    holder = IndexHolder(specs=[SourceSpec(path=export)], manager=manager)
+    config = parse_config({"listen": "127.0.0.1:0", "audit_log": str(tmp_path / "audit.jsonl")}, tmp_path / "c.yaml")
+    server = CiemServer(config, holder, manager)
+    port = server.start()
+    client = Client(f"127.0.0.1:{port}", timeout=30)
+    yield server, client, holder, port
+    client.close()
+    server.stop(0)
+
+
+def health_status(port: int, service: str) -> int:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        return stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=10).status
+
+
+def test_health_is_not_serving_until_an_index_exists_then_serving(running):
+    server, client, holder, port = running
+    for name in ("", *SERVICE_NAMES):
+        assert health_status(port, name) == health_pb2.HealthCheckResponse.NOT_SERVING
+    with pytest.raises(Exception) as raised:
+        client.get_index_status(pb.GetIndexStatusRequest())
+    assert "UNAVAILABLE" in str(raised.value) and "no index" in str(raised.value)
+    status = client.refresh(pb.RefreshRequest()).status
+    assert status.counts["identities"] == 5
+    for name in ("", *SERVICE_NAMES):
+        assert health_status(port, name) == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_reflection_lists_the_ciem_services(running):
+    _, _, _, port = running
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        responses = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+        names = {s.name for r in responses for s in r.list_services_response.service}
+    assert {"ciem.v1.AccessService", "ciem.v1.AdminService", "grpc.health.v1.Health"} <= names
+
+
+def test_resolve_by_alias_and_by_provider_form(running):
+    _, client, _, _ = running
+    client.refresh(pb.RefreshRequest())
+    by_alias = client.resolve_identity(pb.ResolveIdentityRequest(identifier="alice@example.com"))
+    assert by_alias.id == "tc:alice" and by_alias.kind == pb.IDENTITY_KIND_USER and by_alias.human
+    by_session = client.resolve_identity(pb.ResolveIdentityRequest(identifier="session:deployer/build-42"))
+    assert by_session.id == "tc:deployer"
+    with pytest.raises(NotFoundError, match="nobody"):
+        client.resolve_identity(pb.ResolveIdentityRequest(identifier="nobody"))
+
+
+def test_reach_streams_identity_reachable_identities_and_entries_with_paths(running):
+    _, client, _, _ = running
+    client.refresh(pb.RefreshRequest())
+    messages = list(client.reach(pb.ReachRequest(identity="KEY-ALICE", max_hops=2)))
+    assert messages[0].WhichOneof("item") == "identity" and messages[0].identity.id == "tc:alice"
+    reachable = {m.reachable_identity.identity: m.reachable_identity.path for m in messages
+                 if m.WhichOneof("item") == "reachable_identity"}
+    assert set(reachable) == {"tc:ci", "tc:deployer"}
+    assert [(e.source, e.target) for e in reachable["tc:deployer"].edges] == [("tc:alice", "tc:ci"), ("tc:ci", "tc:deployer")]
+    entries = [m.entry for m in messages if m.WhichOneof("item") == "entry"]
+    deployer = [e for e in entries if e.via == "tc:deployer"]
+    assert deployer and deployer[0].resource == "*" and len(deployer[0].path.edges) == 2
+    assert deployer[0].path.edges[0].kind == pb.EDGE_KIND_ASSUME
+    ci = [e for e in entries if e.via == "tc:ci"]
+    assert ci[0].conditional and ci[0].conditions == ["net:SourceIp"]
+    # Zero hops: alice holds no grant of her own.
+    direct = list(client.reach(pb.ReachRequest(identity="tc:alice", max_hops=0)))
+    assert [m.WhichOneof("item") for m in direct] == ["identity"]
+
+
+def test_reach_filters_by_access_level_and_lists_sensitive_resources(running):
+    _, client, _, _ = running
+    client.refresh(pb.RefreshRequest())
+    messages = list(client.reach(pb.ReachRequest(identity="tc:eve", max_hops=0, min_sensitivity=pb.SENSITIVITY_HIGH,
+                                                 access_levels=["Write"])))
+    entries = [m.entry for m in messages if m.WhichOneof("item") == "entry"]
+    assert [e.resource for e in entries] == ["store:acct-1/payroll"]
+    actions = {a.name: a.conditional for a in entries[0].actions}
+    # Delete is denied outright; Put is denied only on weekends, so it is conditional.
+    assert actions == {"store:Put": True}
+    assert entries[0].sensitivity == pb.SENSITIVITY_CRITICAL
+
+
+def test_who_can_includes_identities_that_become_a_holder(running):
+    _, client, _, _ = running
+    client.refresh(pb.RefreshRequest())
+    messages = list(client.who_can(pb.WhoCanRequest(resource="store:acct-1/payroll", actions=["store:Get"])))
+    assert messages[0].header.resource_known
+    entries = {m.entry.identity.id: m.entry for m in messages[1:]}
+    assert set(entries) == {"tc:eve", "tc:deployer", "tc:ci", "tc:alice"}
+    assert entries["tc:alice"].holder == "tc:deployer"
+    assert [e.target for e in entries["tc:alice"].path.edges] == ["tc:ci", "tc:deployer"]
+    assert "tc:bob" not in entries
+
+
+def test_explain_and_enrich(running):
+    _, client, _, _ = running
+    client.refresh(pb.RefreshRequest())
+    request = pb.ExplainRequest(identity="tc:eve", action="store:Delete", resource="store:acct-1/public")
+    decision = client.explain(request)
+    assert decision.decision == "explicitDeny" and decision.identity.id == "tc:eve"
+    request = pb.ExplainRequest(identity="tc:ci", action="store:Get", resource="store:acct-1/logs/2026")
+    assert client.explain(request).missing_context == ["net:SourceIp"]
+    request.context.update({"net:SourceIp": "10.0.0.1"})
+    assert client.explain(request).decision == "allowed"
+    with pytest.raises(QueryError, match="unknown action"):
+        client.explain(pb.ExplainRequest(identity="tc:ci", action="store:Nope", resource="x"))
+    summaries = client.enrich(pb.EnrichRequest(identifiers=["KEY-ALICE", "tc:deployer", "ghost"])).summaries
+    assert [s.identifier for s in summaries] == ["KEY-ALICE", "tc:deployer", "ghost"]
+    alice, deployer, ghost = summaries
+    assert not alice.admin_equivalent and [e.target for e in alice.paths_to_admin[0].edges] == ["tc:ci", "tc:deployer"]
+    assert alice.sensitive_resources["critical"] == 1
+    assert deployer.admin_equivalent and not deployer.paths_to_admin
+    assert ghost.error and not ghost.HasField("identity")
+
+
+def test_error_codes(running, tmp_path):
+    server, client, holder, _ = running
+    client.refresh(pb.RefreshRequest())
+    with pytest.raises(QueryError, match="max_hops"):
+        list(client.reach(pb.ReachRequest(identity="tc:alice", max_hops=99)))
+    with pytest.raises(QueryError, match="access level"):
+        list(client.who_can(pb.WhoCanRequest(resource="x", access_levels=["Sideways"])))
+    with pytest.raises(QueryError, match="at least one"):
+        client.enrich(pb.EnrichRequest())
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"other": 1}')
+    holder.specs = [SourceSpec(provider=core_builders.PROVIDER, path=broken)]
+    with pytest.raises(SourceError, match=r"broken.json: \$.testcloud"):
+        client.refresh(pb.RefreshRequest())
+    # The last good index keeps serving.
+    assert client.get_index_status(pb.GetIndexStatusRequest()).counts["identities"] == 5
+
+
+def test_unexpected_errors_are_internal_without_details(running, monkeypatch):
+    _, client, holder, _ = running
+    client.refresh(pb.RefreshRequest())
+    monkeypatch.setattr("ciem.queries.status", lambda index: (_ for _ in ()).throw(RuntimeError("secret detail")))
+    with pytest.raises(Exception) as raised:
+        client.get_index_status(pb.GetIndexStatusRequest())
+    assert "INTERNAL" in str(raised.value) and "secret detail" not in str(raised.value)
+
+
+def test_audit_log_records_who_what_and_count(running, tmp_path):
+    _, client, _, _ = running
+    client.refresh(pb.RefreshRequest())
+    client.enrich(pb.EnrichRequest(identifiers=["tc:bob", "tc:eve"]))
+    with pytest.raises(NotFoundError):
+        client.resolve_identity(pb.ResolveIdentityRequest(identifier="nobody"))
+    records = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    enrich = next(r for r in records if r["method"] == "Enrich")
+    assert enrich["count"] == 2 and enrich["result"] == "OK" and enrich["request"]["identifiers"] == ["tc:bob", "tc:eve"]
+    assert enrich["who"] == "anonymous" and enrich["peer"]
+    assert any(r["method"] == "ResolveIdentity" and r["result"] == "NOT_FOUND" for r in records)
+
+
+class _PastDeadline:
+    """A servicer context whose deadline has passed."""
+
+    def __init__(self):
+        self.aborted = None
+
+    def time_remaining(self):
+        return 0.0
+
+    def is_active(self):
+        return True
+
+    def abort(self, code, details):
+        self.aborted = (code, details)
+        raise grpc.RpcError(details)
+
+
+def test_streams_stop_with_deadline_exceeded_once_the_deadline_passes(export):
+    manager = make_manager()
+    holder = IndexHolder(specs=[SourceSpec(path=export)], manager=manager)
+    holder.refresh()
+    calls = _Calls(Answers(holder, manager), audit=None)
+    context = _PastDeadline()
+    with pytest.raises(grpc.RpcError):
+        list(calls.stream("Reach", pb.ReachRequest(identity="tc:alice"), context, calls.answers.reach))
+    assert context.aborted[0] == grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+@pytest.mark.parametrize("listen", ["0.0.0.0:0", "[::]:0", "192.0.2.10:0"])
+def test_refuses_non_loopback_without_tls_and_auth(tmp_path, listen):
+    config = parse_config({"listen": listen}, tmp_path / "ciem.yaml")
+    holder = IndexHolder(specs=[], manager=make_manager())
+    with pytest.raises(ConfigError, match=r"ciem.yaml: listen: refusing .* without tls and auth"):
+        CiemServer(config, holder, make_manager())
+
+
+def test_non_loopback_allowed_by_the_explicit_insecure_override(tmp_path, caplog):
+    config = parse_config({"listen": "0.0.0.0:0", "insecure_allow_remote_without_tls_and_auth": True})
+    server = CiemServer(config, IndexHolder(specs=[], manager=make_manager()), make_manager())
+    try:
+        assert server.start() > 0
+        assert "INSECURE" in caplog.text
+    finally:
+        server.stop(0)
