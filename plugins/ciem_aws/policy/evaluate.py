@@ -214,12 +214,13 @@ def _principal_context(caller: PrincipalRef, resource_account: str) -> tuple[dic
         absent.append("aws:PrincipalServiceName")
     if caller.account:
         values["aws:PrincipalAccount"] = caller.account
+    if caller.arn:
         values["aws:PrincipalArn"] = caller.issuer_arn if caller.kind in (ASSUMED_ROLE, ROLE) else caller.arn
     if caller.kind in _PRINCIPAL_TYPE:
         values["aws:PrincipalType"] = _PRINCIPAL_TYPE[caller.kind]
-    if caller.kind == USER:
+    if caller.kind == USER and caller.arn:
         values["aws:username"] = caller.arn.rsplit("/", 1)[-1]
-    else:
+    elif caller.kind != USER:
         absent.append("aws:username")
     if resource_account:
         values["aws:ResourceAccount"] = resource_account
@@ -262,7 +263,8 @@ def evaluate_request(request: RequestContext) -> Decision:
         return Decision(ALLOWED, tuple(_not_applicable(name, reason) for name in LAYERS))
     evaluator = _Evaluator(request)
     resource_account = evaluator.resource_account
-    same_account = bool(caller.account) and caller.account == resource_account
+    # An IAM caller of unspecified account (the simulator without CallerArn) counts as the resource's.
+    same_account = not caller.account or caller.account == resource_account
     service = request.action.split(":", 1)[0].lower()
     layers: dict[str, _Layer] = {}
     verdicts: dict[str, LayerVerdict] = {}
@@ -332,7 +334,7 @@ def evaluate_request(request: RequestContext) -> Decision:
     identity_path = _and(identity.allow, limits)
 
     direct, issuer, account = resource.facet(DIRECT), resource.facet(ISSUER), resource.facet(ACCOUNT)
-    if not caller.account:
+    if not (caller.is_iam or caller.kind == ROOT):
         grant = direct  # services, web identities and anonymous callers rely on the resource policy alone
     elif same_account and strict:
         grant = _or(direct, _and(issuer, limits), _and(account, identity_path))
