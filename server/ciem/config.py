@@ -54,7 +54,7 @@ class Config:
     shutdown_grace: float = DEFAULT_GRACE_SECONDS
 
 
-_TOP_LEVEL_KEYS = {
+TOP_LEVEL_KEYS = {
     "listen", "state_dir", "refresh_interval", "sources", "tls", "auth", "audit_log",
     "insecure_allow_remote_without_tls_and_auth", "max_message_bytes", "workers", "shutdown_grace",
 }
@@ -82,7 +82,7 @@ def parse_config(raw: Any, path: Path | None = None) -> Config:
     relative paths)."""
     reader = _Reader(path)
     top = reader.mapping(raw, "")
-    reader.no_unknown_keys(top, _TOP_LEVEL_KEYS, "")
+    reader.no_unknown_keys(top, TOP_LEVEL_KEYS, "")
     listen = reader.string(top.get("listen", DEFAULT_LISTEN), "listen")
     parse_listen(listen, reader.where("listen"))
     tls = _tls(reader, top.get("tls"))
