@@ -1,0 +1,280 @@
+"""How the CLI prints answers: rich tables for people, JSON for scripts, progress bars on stderr.
+
+Everything here reads ciem.v1 messages, so an answer prints the same whether a server sent it or the
+CLI computed it in-process.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from ciem.v1 import ciem_pb2 as pb
+
+
+def as_dict(message: Message) -> dict[str, Any]:
+    """A message as JSON-ready data: field names as in the .proto, every field present."""
+    return json_format.MessageToDict(
+        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
+    )
+
+
+def print_json(data: Any, console: Console) -> None:
+    console.out(json.dumps(data, indent=2, sort_keys=True), highlight=False)
+
+
+# -- gathering streams ------------------------------------------------------------------------------
+
+
+@dataclass
+class ReachAnswer:
+    identity: pb.Identity = field(default_factory=pb.Identity)
+    reachable: list[pb.ReachableIdentity] = field(default_factory=list)
+    entries: list[pb.ReachEntry] = field(default_factory=list)
+
+    @classmethod
+    def gather(cls, messages: Iterable[pb.ReachResponse]) -> "ReachAnswer":
+        answer = cls()
+        for message in messages:
+            item = message.WhichOneof("item")
+            if item == "identity":
+                answer.identity = message.identity
+            elif item == "reachable_identity":
+                answer.reachable.append(message.reachable_identity)
+            elif item == "entry":
+                answer.entries.append(message.entry)
+        return answer
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "identity": as_dict(self.identity),
+            "reachable_identities": [as_dict(r) for r in self.reachable],
+            "entries": [as_dict(e) for e in self.entries],
+        }
+
+
+@dataclass
+class WhoCanAnswer:
+    header: pb.WhoCanHeader = field(default_factory=pb.WhoCanHeader)
+    entries: list[pb.WhoCanEntry] = field(default_factory=list)
+
+    @classmethod
+    def gather(cls, messages: Iterable[pb.WhoCanResponse]) -> "WhoCanAnswer":
+        answer = cls()
+        for message in messages:
+            if message.WhichOneof("item") == "header":
+                answer.header = message.header
+            elif message.WhichOneof("item") == "entry":
+                answer.entries.append(message.entry)
+        return answer
+
+    def to_json(self) -> dict[str, Any]:
+        return {**as_dict(self.header), "entries": [as_dict(e) for e in self.entries]}
+
+
+# -- pieces -----------------------------------------------------------------------------------------
+
+
+def _enum_name(enum_type, value: int, prefix: str) -> str:
+    return enum_type.Name(value).removeprefix(prefix).lower()
+
+
+def path_text(path: pb.Path) -> Text:
+    """``(self)`` for an empty path, else each hop as ``-kind[method]-> target``."""
+    if not path.edges:
+        return Text("(self)", style="dim")
+    text = Text()
+    for number, edge in enumerate(path.edges):
+        if number:
+            text.append("\n")
+        kind = _enum_name(pb.EdgeKind, edge.kind, "EDGE_KIND_")
+        text.append(f"-{kind}[{edge.method}]", style="cyan")
+        if edge.conditions:
+            text.append(f" if {', '.join(edge.conditions)}", style="yellow")
+        text.append(f"-> {edge.target}")
+    return text
+
+
+def actions_text(actions: Iterable[pb.Action]) -> Text:
+    """Action names, conditional ones in yellow with a ``?``."""
+    text = Text()
+    for number, action in enumerate(actions):
+        if number:
+            text.append(", ")
+        if action.conditional:
+            text.append(action.name + "?", style="yellow")
+        else:
+            text.append(action.name)
+    return text
+
+
+def _sensitivity(value: int) -> str:
+    name = _enum_name(pb.Sensitivity, value, "SENSITIVITY_")
+    return "" if name == "none" else name
+
+
+def identity_table(identity: pb.Identity, title: str = "Identity") -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    table.add_row("id", identity.id)
+    table.add_row("provider", identity.provider)
+    table.add_row("kind", _enum_name(pb.IdentityKind, identity.kind, "IDENTITY_KIND_"))
+    table.add_row("name", identity.name)
+    table.add_row("account", identity.account)
+    table.add_row("human", "yes" if identity.human else "no")
+    if identity.aliases:
+        table.add_row("aliases", ", ".join(identity.aliases))
+    for key, value in sorted(identity.tags.items()):
+        table.add_row(f"tag {key}", value)
+    for key, value in sorted(json_format.MessageToDict(identity.attributes).items()):
+        table.add_row(key, json.dumps(value) if not isinstance(value, str) else value)
+    return table
+
+
+# -- answers ----------------------------------------------------------------------------------------
+
+
+def print_identity(identity: pb.Identity, console: Console) -> None:
+    console.print(identity_table(identity))
+
+
+def print_reach(answer: ReachAnswer, console: Console) -> None:
+    console.print(Text.assemble("Reach of ", (answer.identity.id, "bold")))
+    if answer.reachable:
+        table = Table(title="Identities it can become", title_justify="left")
+        table.add_column("identity", overflow="fold")
+        table.add_column("hops", justify="right")
+        table.add_column("path", overflow="fold")
+        for reachable in answer.reachable:
+            table.add_row(reachable.identity, str(len(reachable.path.edges)), path_text(reachable.path))
+        console.print(table)
+    table = Table(title=f"Access ({len(answer.entries)} entries; ? = conditional)", title_justify="left")
+    table.add_column("via", overflow="fold")
+    table.add_column("resource", overflow="fold")
+    table.add_column("sensitivity")
+    table.add_column("actions", overflow="fold")
+    table.add_column("conditions", overflow="fold")
+    for entry in answer.entries:
+        hops = len(entry.path.edges)
+        via = entry.via if not hops else f"{entry.via} ({hops} hop{'s' if hops > 1 else ''})"
+        table.add_row(via, entry.resource, _sensitivity(entry.sensitivity), actions_text(entry.actions),
+                      ", ".join(entry.conditions))
+    console.print(table)
+
+
+def print_who_can(answer: WhoCanAnswer, console: Console) -> None:
+    known = "" if answer.header.resource_known else " (not a resource the index holds; matched by pattern)"
+    console.print(Text.assemble("Who can act on ", (answer.header.resource, "bold"), known))
+    table = Table(title=f"{len(answer.entries)} identities; ? = conditional", title_justify="left")
+    table.add_column("identity", overflow="fold")
+    table.add_column("kind")
+    table.add_column("path", overflow="fold")
+    table.add_column("actions", overflow="fold")
+    table.add_column("conditions", overflow="fold")
+    for entry in answer.entries:
+        table.add_row(entry.identity.id, _enum_name(pb.IdentityKind, entry.identity.kind, "IDENTITY_KIND_"),
+                      path_text(entry.path), actions_text(entry.actions), ", ".join(entry.conditions))
+    console.print(table)
+
+
+_DECISION_STYLE = {"allowed": "bold green", "explicitDeny": "bold red", "implicitDeny": "red", "conditional": "bold yellow"}
+
+
+def print_decision(decision: pb.Decision, console: Console) -> None:
+    console.print(Text.assemble(
+        "Decision for ", (decision.identity.id, "bold"), ": ",
+        (decision.decision, _DECISION_STYLE.get(decision.decision, "bold")),
+    ))
+    table = Table(title="Layers", title_justify="left")
+    table.add_column("layer")
+    table.add_column("verdict")
+    table.add_column("statements", overflow="fold")
+    table.add_column("detail", overflow="fold")
+    for layer in decision.layers:
+        table.add_row(layer.layer, layer.verdict, "\n".join(layer.statements), layer.detail)
+    console.print(table)
+    if decision.missing_context:
+        console.print(f"Missing request context: {', '.join(decision.missing_context)}", style="yellow")
+
+
+def print_enrich(response: pb.EnrichResponse, console: Console) -> None:
+    table = Table(title="Identity summaries", title_justify="left")
+    table.add_column("identifier", overflow="fold")
+    table.add_column("identity", overflow="fold")
+    table.add_column("admin")
+    table.add_column("path to admin", overflow="fold")
+    table.add_column("can become", justify="right")
+    table.add_column("sensitive resources")
+    for summary in response.summaries:
+        if summary.error:
+            table.add_row(summary.identifier, Text(summary.error, style="red"), "", "", "", "")
+            continue
+        admin = Text("yes: " + summary.admin_reason, style="bold red") if summary.admin_equivalent else Text("no")
+        to_admin = path_text(summary.paths_to_admin[0]) if summary.paths_to_admin else Text("")
+        sensitive = ", ".join(f"{n} {name}" for name, n in sorted(summary.sensitive_resources.items()))
+        table.add_row(summary.identifier, summary.identity.id, admin, to_admin, str(summary.reachable_identities),
+                      sensitive)
+    console.print(table)
+
+
+def print_status(status: pb.IndexStatus, console: Console) -> None:
+    console.print(Text.assemble("Index built at ", (status.built_at.ToDatetime().isoformat() + "Z", "bold")))
+    counts = Table(title="Counts", title_justify="left", show_header=False)
+    counts.add_column("what")
+    counts.add_column("count", justify="right")
+    for name, count in sorted(status.counts.items()):
+        counts.add_row(name, str(count))
+    console.print(counts)
+    sources = Table(title="Sources", title_justify="left")
+    for column in ("provider", "source", "collected at", "gaps"):
+        sources.add_column(column, overflow="fold")
+    for source in status.sources:
+        sources.add_row(source.provider, source.source, source.collected_at.ToDatetime().isoformat() + "Z",
+                        str(source.gap_count))
+    console.print(sources)
+    if status.gaps:
+        gaps = Table(title="Coverage gaps: answers may miss access through these", title_justify="left")
+        for column in ("provider", "scope", "operation", "reason"):
+            gaps.add_column(column, overflow="fold")
+        for gap in status.gaps:
+            gaps.add_row(gap.provider, gap.scope, gap.operation, gap.reason)
+        console.print(gaps)
+
+
+# -- progress ---------------------------------------------------------------------------------------
+
+
+class ProgressBars:
+    """A :data:`ciem.hookspec.Progress` callback drawing one rich bar per task, on stderr.
+
+    Use as a context manager; with ``enabled=False`` (not a terminal, or JSON output) it draws nothing.
+    """
+
+    def __init__(self, console: Console, enabled: bool = True):
+        self._progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=console, transient=True, disable=not enabled,
+        )
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> "ProgressBars":
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._progress.stop()
+
+    def __call__(self, what: str, done: int, total: int | None) -> None:
+        task = self._tasks.get(what)
+        if task is None:
+            task = self._tasks[what] = self._progress.add_task(what, total=total)
+        self._progress.update(task, completed=done, total=total)
