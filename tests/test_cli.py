@@ -8,9 +8,12 @@ import pytest
 
 from ciem.cli import main
 from ciem.config import parse_config
+from ciem.hookspec import hookimpl
 from ciem.pipeline import IndexHolder, SourceSpec
+from ciem.providers import new_manager
 from ciem.service import CiemServer
 
+import core_builders
 from test_service import make_manager, write_export
 
 
@@ -137,3 +140,49 @@ def test_serve_refuses_a_remote_listen_without_tls_and_auth(capsys, tmp_path, ex
     config.write_text(f"listen: 0.0.0.0:0\nsources:\n  - files: {export.name}\n")
     status, _, err = run(capsys, "serve", "--config", str(config))
     assert status == 1 and "refusing to listen on non-loopback address 0.0.0.0:0" in err
+
+
+class CollectingProvider:
+    """Collects a snapshot echoing its options and writes it as one JSON file."""
+
+    @hookimpl
+    def ciem_collect(self, provider, options, progress):
+        if provider != core_builders.PROVIDER:
+            return None
+        progress("collecting", 1, 1)
+        snapshot = core_builders.snapshot("live")
+        snapshot.data = {"options": dict(options)}
+        return snapshot
+
+    @hookimpl
+    def ciem_write_export(self, snapshot, out):
+        if snapshot.provider != core_builders.PROVIDER:
+            return None
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "export.json").write_text(json.dumps({"testcloud": snapshot.data}))
+        return True
+
+
+def test_collect_passes_options_and_writes_the_export(capsys, tmp_path):
+    manager = new_manager(load_entry_points=False, plugins=(CollectingProvider(),))
+    out = tmp_path / "export"
+    argv = ["collect", "testcloud", "--out", str(out), "--option", "regions=[eu-west-1, us-east-1]",
+            "--option", "depth=3", "--option", "profile=audit"]
+    assert main(argv, manager=manager) == 0
+    written = json.loads((out / "export.json").read_text())
+    assert written == {"testcloud": {"options": {"regions": ["eu-west-1", "us-east-1"], "depth": 3, "profile": "audit"}}}
+    assert f"wrote {out}" in capsys.readouterr().out
+    assert main(["collect", "othercloud", "--out", str(out)], manager=manager) == 1
+    assert "no installed provider 'othercloud' collects live" in capsys.readouterr().err
+
+
+def test_plugin_verbs_are_added(capsys):
+    class VerbProvider:
+        @hookimpl
+        def ciem_cli_commands(self, subparsers):
+            verb = subparsers.add_parser("hello")
+            verb.add_argument("name")
+            verb.set_defaults(func=lambda args: print(f"hello {args.name}") or 7)
+
+    assert main(["hello", "world"], manager=new_manager(load_entry_points=False, plugins=(VerbProvider(),))) == 7
+    assert capsys.readouterr().out == "hello world\n"

@@ -297,3 +297,172 @@ def test_non_loopback_allowed_by_the_explicit_insecure_override(tmp_path, caplog
         assert "INSECURE" in caplog.text
     finally:
         server.stop(0)
+
+
+# -- TLS, mutual TLS and bearer tokens ----------------------------------------------------------------
+
+
+def _pki(folder: Path) -> dict[str, Path]:
+    """A CA, a server certificate for localhost / 127.0.0.1 and a client certificate, as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    files: dict[str, Path] = {}
+
+    def issue(name, key, issuer_name, issuer_key, *, ca=False, san=None):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(issuer_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if san:
+            builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    def save(label, cert, key):
+        files[label] = folder / f"{label}.pem"
+        files[label].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        files[f"{label}-key"] = folder / f"{label}-key.pem"
+        files[f"{label}-key"].write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test ca")])
+    save("ca", issue("test ca", ca_key, ca_name, ca_key, ca=True), ca_key)
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    san = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    save("server", issue("localhost", server_key, ca_name, ca_key, san=san), server_key)
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    save("client", issue("playbook", client_key, ca_name, ca_key), client_key)
+    return files
+
+
+TOKEN = "correct horse battery staple"
+
+
+@pytest.fixture
+def secured(tmp_path, export):
+    """A server with TLS, mutual TLS and bearer tokens; yields (port, pki files, audit log path)."""
+    from ciem.security import token_hash
+
+    pki = _pki(tmp_path)
+    (tmp_path / "tokens").write_text(f"# soar\nsoar-playbook {token_hash(TOKEN)}\n")
+    manager = make_manager()
+    holder = IndexHolder(specs=[SourceSpec(path=export)], manager=manager)
+    holder.refresh()
+    config = parse_config({
+        "listen": "127.0.0.1:0",
+        "tls": {"cert": str(pki["server"]), "key": str(pki["server-key"]), "client_ca": str(pki["ca"])},
+        "auth": {"tokens_file": "tokens"},
+        "audit_log": "audit.jsonl",
+    }, tmp_path / "ciem.yaml")
+    server = CiemServer(config, holder, manager)
+    port = server.start()
+    yield port, pki, tmp_path / "audit.jsonl"
+    server.stop(0)
+
+
+def test_tls_client_certificate_and_token_are_all_required(secured):
+    from ciem.client import ServerError
+
+    port, pki, audit = secured
+    target = f"localhost:{port}"
+    full = dict(ca=pki["ca"], cert=pki["client"], key=pki["client-key"], timeout=10)
+    with Client(target, token=TOKEN, **full) as client:
+        assert client.resolve_identity(pb.ResolveIdentityRequest(identifier="tc:bob")).id == "tc:bob"
+    for token in (None, "wrong token"):
+        with Client(target, token=token, **full) as client, pytest.raises(ServerError, match="UNAUTHENTICATED"):
+            client.resolve_identity(pb.ResolveIdentityRequest(identifier="tc:bob"))
+    # A streaming call is refused the same way.
+    with Client(target, **full) as client, pytest.raises(ServerError, match="UNAUTHENTICATED"):
+        list(client.reach(pb.ReachRequest(identity="tc:bob")))
+    # Without a client certificate the TLS handshake fails (mutual TLS).
+    with Client(target, token=TOKEN, ca=pki["ca"], timeout=5) as client, pytest.raises(ServerError, match="UNAVAILABLE"):
+        client.resolve_identity(pb.ResolveIdentityRequest(identifier="tc:bob"))
+    # Plain text is not spoken at all.
+    with Client(target, token=TOKEN, timeout=5) as client, pytest.raises(ServerError, match="UNAVAILABLE"):
+        client.resolve_identity(pb.ResolveIdentityRequest(identifier="tc:bob"))
+    records = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [r["who"] for r in records] == ["soar-playbook"]
+
+
+def test_health_answers_without_a_token(secured):
+    port, pki, _ = secured
+    credentials = grpc.ssl_channel_credentials(pki["ca"].read_bytes(), pki["client-key"].read_bytes(),
+                                               pki["client"].read_bytes())
+    with grpc.secure_channel(f"localhost:{port}", credentials) as channel:
+        response = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=10)
+    assert response.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_remote_listen_is_allowed_with_tls_and_auth(tmp_path):
+    from ciem.security import token_hash
+
+    pki = _pki(tmp_path)
+    (tmp_path / "tokens").write_text(f"ops {token_hash('x')}\n")
+    config = parse_config({"listen": "0.0.0.0:0", "tls": {"cert": str(pki["server"]), "key": str(pki["server-key"])},
+                           "auth": {"tokens_file": "tokens"}}, tmp_path / "ciem.yaml")
+    server = CiemServer(config, IndexHolder(specs=[], manager=make_manager()), make_manager())
+    assert server.port > 0
+    server.stop(0)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("ops not-a-hash\n", r"tokens: line 1: expected 'NAME SHA256_HEX'"),
+        ("# only a comment\n", r"tokens: no tokens"),
+        (f"a {'0' * 64}\nb {'0' * 64}\n", r"tokens: line 2: the same token hash is listed twice"),
+    ],
+)
+def test_tokens_file_errors_name_the_line(tmp_path, text, message):
+    from ciem.security import TokenAuth
+
+    (tmp_path / "tokens").write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        TokenAuth.from_file(tmp_path / "tokens")
+
+
+def test_serve_stops_gracefully_on_sigterm(tmp_path, export):
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    config = tmp_path / "ciem.yaml"
+    config.write_text(f"listen: 127.0.0.1:0\nstate_dir: state\nsources:\n  - files: {export.name}\n")
+    script = ("import sys; from ciem.cli import main; from test_service import make_manager; "
+              f"sys.exit(main(['--log-level', 'info', 'serve', '--config', {str(config)!r}], manager=make_manager()))")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    process = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        port = None
+        for line in process.stderr:
+            found = re.search(r"ciem listening on .* \(port (\d+)\)", line)
+            if found:
+                port = int(found.group(1))
+                break
+        assert port, "the server did not report its port"
+        deadline = time.monotonic() + 30
+        while health_status(port, "") != health_pb2.HealthCheckResponse.SERVING:
+            assert time.monotonic() < deadline, "the first refresh did not finish"
+            time.sleep(0.1)
+        assert (tmp_path / "state" / "index.pickle").exists()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
