@@ -57,15 +57,13 @@ def wildcard_match(pattern: str, text: str, case_sensitive: bool = True) -> bool
 def arn_like(pattern: str, arn: str) -> bool:
     """ARN matching as ArnLike and the Resource element do it: the six colon-separated parts are
     compared one by one (the last, the resource, keeps any further colons), each with wildcards
-    that cannot reach into another part. Case-sensitive."""
+    that cannot reach into another part. Case-sensitive. Only ``*`` alone matches a non-ARN."""
     if pattern == "*":
         return True
     pattern_parts = pattern.split(":", 5)
-    if len(pattern_parts) != 6:
-        return wildcard_match(pattern, arn)
     arn_parts = arn.split(":", 5)
-    if len(arn_parts) != 6:
-        return False
+    if len(pattern_parts) != 6 or len(arn_parts) != 6:
+        return False  # not an ARN: nothing to compare part by part
     return all(wildcard_match(p, a) for p, a in zip(pattern_parts, arn_parts))
 
 
