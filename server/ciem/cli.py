@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 import pluggy
 import yaml
@@ -22,11 +22,13 @@ from ciem import render
 from ciem.client import Client
 from ciem.config import Config, load_config
 from ciem.errors import CiemError, QueryError, SourceError
-from ciem.pipeline import IndexHolder, build_from_inputs, parse_input
+from ciem.pipeline import IndexHolder, parse_input
 from ciem.providers import default_manager, provider_infos
 from ciem.queries import DEFAULT_MAX_HOPS
 from ciem.service import Answers, serve
 from ciem.v1 import ciem_pb2 as pb
+
+T = TypeVar("T")
 
 SERVER_ENV = "CIEM_SERVER"
 TOKEN_ENV = "CIEM_TOKEN"
@@ -136,28 +138,31 @@ def build_parser(manager: pluggy.PluginManager) -> argparse.ArgumentParser:
 # -- where answers come from ------------------------------------------------------------------------
 
 
-def answers(args: argparse.Namespace) -> Answers | Client:
-    """The server's client, or in-process answers from ``--input`` or ``--config``."""
+def ask(args: argparse.Namespace, question: Callable[[Answers | Client], T]) -> T:
+    """``question`` asked of the server's client, or in-process of an index built from ``--input`` or
+    ``--config``; progress bars (stderr) are shown while the index is built and the answer computed,
+    and gone before the answer is printed."""
     chosen = [name for name, value in (("--server", args.server), ("--input", args.input), ("--config", args.config))
               if value]
     if len(chosen) != 1:
         raise QueryError(f"give exactly one of --server, --input or --config (got {', '.join(chosen) or 'none'})")
     if args.server:
         token = _token(args.token_file)
-        return Client(args.server, token=token, ca=args.ca, cert=args.cert, key=args.key, timeout=args.timeout)
+        with Client(args.server, token=token, ca=args.ca, cert=args.cert, key=args.key, timeout=args.timeout) as client:
+            return question(client)
     progress_on = args.format == "table" and args.err.is_terminal
     with render.ProgressBars(args.err, enabled=progress_on) as progress:
         if args.input:
-            specs = [parse_input(text) for text in args.input]
-            holder = IndexHolder(specs=specs, manager=args.manager, progress=progress)
-            holder.current = build_from_inputs(args.input, args.manager, progress)
+            holder = IndexHolder(specs=[parse_input(text) for text in args.input], manager=args.manager,
+                                 progress=progress)
         else:
             config = load_config(args.config)
             holder = IndexHolder(specs=config.sources, manager=args.manager, state_dir=config.state_dir,
                                  progress=progress)
-            if args.verb != "refresh" and not holder.load_persisted():
-                holder.refresh()
-    return Answers(holder, args.manager)
+        # `refresh` builds the index itself; --config serves its persisted index when there is one.
+        if args.verb != "refresh" and not holder.load_persisted():
+            holder.refresh()
+        return question(Answers(holder, args.manager))
 
 
 def _token(path: Path | None) -> str | None:
@@ -194,12 +199,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    return _show(args, answers(args).get_index_status(pb.GetIndexStatusRequest()), render.print_status)
+    return _show(args, ask(args, lambda source: source.get_index_status(pb.GetIndexStatusRequest())),
+                 render.print_status)
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
     request = pb.ResolveIdentityRequest(identifier=args.identifier)
-    return _show(args, answers(args).resolve_identity(request), render.print_identity)
+    return _show(args, ask(args, lambda source: source.resolve_identity(request)), render.print_identity)
 
 
 def cmd_reach(args: argparse.Namespace) -> int:
@@ -212,7 +218,8 @@ def cmd_reach(args: argparse.Namespace) -> int:
         resource_prefix=args.resource_prefix,
         min_sensitivity=pb.Sensitivity.Value(f"SENSITIVITY_{(args.min_sensitivity or 'none').upper()}"),
     )
-    return _show(args, render.ReachAnswer.gather(answers(args).reach(request)), render.print_reach)
+    answer = ask(args, lambda source: render.ReachAnswer.gather(source.reach(request)))
+    return _show(args, answer, render.print_reach)
 
 
 def cmd_who_can(args: argparse.Namespace) -> int:
@@ -223,13 +230,14 @@ def cmd_who_can(args: argparse.Namespace) -> int:
         actions=args.action,
         access_levels=args.access_level,
     )
-    return _show(args, render.WhoCanAnswer.gather(answers(args).who_can(request)), render.print_who_can)
+    answer = ask(args, lambda source: render.WhoCanAnswer.gather(source.who_can(request)))
+    return _show(args, answer, render.print_who_can)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
     request = pb.ExplainRequest(identity=args.identity, action=args.action, resource=args.resource)
     request.context.update(_context(args.context))
-    return _show(args, answers(args).explain(request), render.print_decision)
+    return _show(args, ask(args, lambda source: source.explain(request)), render.print_decision)
 
 
 def _context(pairs: Sequence[str]) -> dict[str, str | list[str]]:
@@ -245,11 +253,11 @@ def _context(pairs: Sequence[str]) -> dict[str, str | list[str]]:
 
 def cmd_enrich(args: argparse.Namespace) -> int:
     request = pb.EnrichRequest(identifiers=args.identifiers)
-    return _show(args, answers(args).enrich(request), render.print_enrich)
+    return _show(args, ask(args, lambda source: source.enrich(request)), render.print_enrich)
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    response = answers(args).refresh(pb.RefreshRequest())
+    response = ask(args, lambda source: source.refresh(pb.RefreshRequest()))
     return _show(args, response.status, render.print_status)
 
 
