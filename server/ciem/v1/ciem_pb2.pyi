@@ -35,6 +35,20 @@ class Sensitivity(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SENSITIVITY_LOW: _ClassVar[Sensitivity]
     SENSITIVITY_HIGH: _ClassVar[Sensitivity]
     SENSITIVITY_CRITICAL: _ClassVar[Sensitivity]
+
+class Usage(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    USAGE_UNSPECIFIED: _ClassVar[Usage]
+    USAGE_USED: _ClassVar[Usage]
+    USAGE_UNUSED: _ClassVar[Usage]
+    USAGE_UNKNOWN: _ClassVar[Usage]
+
+class FindingStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FINDING_STATUS_UNSPECIFIED: _ClassVar[FindingStatus]
+    FINDING_STATUS_NEW: _ClassVar[FindingStatus]
+    FINDING_STATUS_OPEN: _ClassVar[FindingStatus]
+    FINDING_STATUS_RESOLVED: _ClassVar[FindingStatus]
 IDENTITY_KIND_UNSPECIFIED: IdentityKind
 IDENTITY_KIND_USER: IdentityKind
 IDENTITY_KIND_GROUP: IdentityKind
@@ -51,6 +65,14 @@ SENSITIVITY_NONE: Sensitivity
 SENSITIVITY_LOW: Sensitivity
 SENSITIVITY_HIGH: Sensitivity
 SENSITIVITY_CRITICAL: Sensitivity
+USAGE_UNSPECIFIED: Usage
+USAGE_USED: Usage
+USAGE_UNUSED: Usage
+USAGE_UNKNOWN: Usage
+FINDING_STATUS_UNSPECIFIED: FindingStatus
+FINDING_STATUS_NEW: FindingStatus
+FINDING_STATUS_OPEN: FindingStatus
+FINDING_STATUS_RESOLVED: FindingStatus
 
 class Identity(_message.Message):
     __slots__ = ("id", "provider", "kind", "name", "account", "human", "aliases", "tags", "attributes")
@@ -364,3 +386,108 @@ class RefreshResponse(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     status: IndexStatus
     def __init__(self, status: _Optional[_Union[IndexStatus, _Mapping]] = ...) -> None: ...
+
+class ScoreFactors(_message.Message):
+    __slots__ = ("impact", "exploitability", "exposure", "usage", "reasons")
+    class ReasonsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    IMPACT_FIELD_NUMBER: _ClassVar[int]
+    EXPLOITABILITY_FIELD_NUMBER: _ClassVar[int]
+    EXPOSURE_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    impact: float
+    exploitability: float
+    exposure: float
+    usage: float
+    reasons: _containers.ScalarMap[str, str]
+    def __init__(self, impact: _Optional[float] = ..., exploitability: _Optional[float] = ..., exposure: _Optional[float] = ..., usage: _Optional[float] = ..., reasons: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class Score(_message.Message):
+    __slots__ = ("value", "severity", "factors", "explanation")
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    FACTORS_FIELD_NUMBER: _ClassVar[int]
+    EXPLANATION_FIELD_NUMBER: _ClassVar[int]
+    value: int
+    severity: str
+    factors: ScoreFactors
+    explanation: str
+    def __init__(self, value: _Optional[int] = ..., severity: _Optional[str] = ..., factors: _Optional[_Union[ScoreFactors, _Mapping]] = ..., explanation: _Optional[str] = ...) -> None: ...
+
+class Finding(_message.Message):
+    __slots__ = ("id", "rule", "rule_title", "title", "subject", "subject_type", "subject_name", "provider", "account", "human", "usage", "score", "key", "details", "paths", "status", "first_seen", "last_seen", "resolved_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    RULE_TITLE_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SUBJECT_NAME_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    HUMAN_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    PATHS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    FIRST_SEEN_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEEN_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    rule: str
+    rule_title: str
+    title: str
+    subject: str
+    subject_type: str
+    subject_name: str
+    provider: str
+    account: str
+    human: bool
+    usage: Usage
+    score: Score
+    key: _struct_pb2.Struct
+    details: _struct_pb2.Struct
+    paths: _containers.RepeatedCompositeFieldContainer[Path]
+    status: FindingStatus
+    first_seen: _timestamp_pb2.Timestamp
+    last_seen: _timestamp_pb2.Timestamp
+    resolved_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., rule: _Optional[str] = ..., rule_title: _Optional[str] = ..., title: _Optional[str] = ..., subject: _Optional[str] = ..., subject_type: _Optional[str] = ..., subject_name: _Optional[str] = ..., provider: _Optional[str] = ..., account: _Optional[str] = ..., human: _Optional[bool] = ..., usage: _Optional[_Union[Usage, str]] = ..., score: _Optional[_Union[Score, _Mapping]] = ..., key: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., details: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., paths: _Optional[_Iterable[_Union[Path, _Mapping]]] = ..., status: _Optional[_Union[FindingStatus, str]] = ..., first_seen: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_seen: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolved_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListFindingsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "min_severity", "rules", "subjects", "providers", "accounts", "statuses")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    MIN_SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    SUBJECTS_FIELD_NUMBER: _ClassVar[int]
+    PROVIDERS_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNTS_FIELD_NUMBER: _ClassVar[int]
+    STATUSES_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    min_severity: str
+    rules: _containers.RepeatedScalarFieldContainer[str]
+    subjects: _containers.RepeatedScalarFieldContainer[str]
+    providers: _containers.RepeatedScalarFieldContainer[str]
+    accounts: _containers.RepeatedScalarFieldContainer[str]
+    statuses: _containers.RepeatedScalarFieldContainer[FindingStatus]
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., min_severity: _Optional[str] = ..., rules: _Optional[_Iterable[str]] = ..., subjects: _Optional[_Iterable[str]] = ..., providers: _Optional[_Iterable[str]] = ..., accounts: _Optional[_Iterable[str]] = ..., statuses: _Optional[_Iterable[_Union[FindingStatus, str]]] = ...) -> None: ...
+
+class ListFindingsResponse(_message.Message):
+    __slots__ = ("findings", "next_page_token", "total_size")
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    findings: _containers.RepeatedCompositeFieldContainer[Finding]
+    next_page_token: str
+    total_size: int
+    def __init__(self, findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
