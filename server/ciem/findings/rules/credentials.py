@@ -1,0 +1,126 @@
+"""Rules about identities and their credentials: unused identities, unused and old access keys,
+password sign-in without MFA.
+
+They read the provider-neutral attributes docs/findings.md lists (``access_keys``,
+``console_password``, ``mfa_enabled``, ``last_used``, ``created``) and stay silent where the export
+does not say.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from ciem.findings.context import ScanContext, attribute_list, parse_time
+from ciem.findings.model import Hit, Usage
+from ciem.findings.rules.common import identity_impact
+from ciem.model import IdentityKind
+
+# Kinds that sign in or hold credentials themselves (a group only passes permissions on).
+_AUTHENTICATING = frozenset(IdentityKind) - {IdentityKind.GROUP, IdentityKind.EXTERNAL}
+
+
+class UnusedIdentityRule:
+    id = "unused-identity"
+    title = "Unused identity"
+    rationale = (
+        "An identity nobody used in the window is access without an owner: its credentials can still "
+        "be stolen and nobody would notice them being used."
+    )
+
+    def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
+        for identity in ctx.internal_identities():
+            if identity.kind not in _AUTHENTICATING:
+                continue
+            usage, reason = ctx.identity_usage(identity)
+            if usage is not Usage.UNUSED:
+                continue
+            impact, impact_reason = identity_impact(ctx, identity)
+            yield Hit(
+                subject=identity.id, title=f"{identity.name} was not used in {ctx.config.usage_window_days} days",
+                impact=impact, impact_reason=impact_reason,
+                exploitability=1.0, exploitability_reason="its own credentials",
+                usage=Usage.UNUSED, details={"usage_evidence": reason},
+            )
+
+
+def _key_facts(ctx: ScanContext, key) -> tuple[str, object, object]:
+    return str(key.get("id", "")), parse_time(key.get("created")), parse_time(key.get("last_used"))
+
+
+class UnusedAccessKeyRule:
+    id = "unused-access-key"
+    title = "Active access key unused in the window"
+    rationale = (
+        "A long-lived key that is active but unused serves no workload; deactivating it removes a "
+        "credential that can leak from old laptops, CI logs and repositories."
+    )
+
+    def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
+        for identity in ctx.internal_identities():
+            for key in attribute_list(identity, "access_keys"):
+                key_id, created, last_used = _key_facts(ctx, key)
+                if not key.get("active") or created is None or created >= ctx.window_start or "last_used" not in key:
+                    continue  # too young to judge, or the export does not say when it was used
+                if last_used is not None and last_used >= ctx.window_start:
+                    continue
+                impact, impact_reason = identity_impact(ctx, identity)
+                since = f"last used {last_used.date().isoformat()}" if last_used else "never used"
+                yield Hit(
+                    subject=identity.id, title=f"{identity.name}: access key {key_id} is active and {since}",
+                    impact=impact, impact_reason=impact_reason,
+                    exploitability=1.0, exploitability_reason="a long-lived secret",
+                    usage=Usage.UNUSED, key={"access_key": key_id},
+                    details={"created": created.isoformat(), "last_used": last_used.isoformat() if last_used else None},
+                    exposure=0.7, exposure_reason="active long-lived access key",
+                )
+
+
+class OldAccessKeyRule:
+    id = "old-access-key"
+    title = "Active access key older than the maximum age"
+    rationale = (
+        "The longer a key lives the more places it has been copied to; keys past the rotation age "
+        "should be replaced."
+    )
+
+    def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
+        max_age = ctx.config.access_key_max_age_days
+        for identity in ctx.internal_identities():
+            for key in attribute_list(identity, "access_keys"):
+                key_id, created, last_used = _key_facts(ctx, key)
+                if not key.get("active") or created is None:
+                    continue
+                age = (ctx.now - created).days
+                if age <= max_age:
+                    continue
+                impact, impact_reason = identity_impact(ctx, identity)
+                recent = last_used is not None and last_used >= ctx.window_start
+                yield Hit(
+                    subject=identity.id, title=f"{identity.name}: access key {key_id} is {age} days old",
+                    impact=impact, impact_reason=impact_reason,
+                    exploitability=1.0, exploitability_reason="a long-lived secret",
+                    usage=Usage.USED if recent else Usage.UNUSED if "last_used" in key else Usage.UNKNOWN,
+                    key={"access_key": key_id},
+                    details={"age_days": age, "max_age_days": max_age},
+                    exposure=0.7, exposure_reason="active long-lived access key",
+                )
+
+
+class ConsoleWithoutMfaRule:
+    id = "console-without-mfa"
+    title = "Password sign-in without MFA"
+    rationale = "A password alone is phished, guessed and reused; every interactive sign-in needs a second factor."
+
+    def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
+        for identity in ctx.internal_identities():
+            attributes = identity.attributes
+            if attributes.get("console_password") is not True or attributes.get("mfa_enabled") is not False:
+                continue  # no password, MFA on, or the export does not say
+            impact, impact_reason = identity_impact(ctx, identity)
+            usage, reason = ctx.identity_usage(identity)
+            yield Hit(
+                subject=identity.id, title=f"{identity.name} signs in with a password and no MFA",
+                impact=impact, impact_reason=impact_reason,
+                exploitability=1.0, exploitability_reason="a password is enough",
+                usage=usage, details={"usage_evidence": reason},
+            )
