@@ -357,7 +357,11 @@ def secured(tmp_path, export):
     from ciem.security import token_hash
 
     pki = _pki(tmp_path)
-    (tmp_path / "tokens").write_text(f"# soar\nsoar-playbook {token_hash(TOKEN)}\n")
+    (tmp_path / "tokens").write_text(
+        f"# soar\nsoar-playbook {token_hash(TOKEN)}\n"
+        f"team-1 {token_hash('team one')} providers=testcloud accounts=acct-1  # their account\n"
+        f"team-2 {token_hash('team two')} accounts=acct-2\n"
+    )
     manager = make_manager()
     holder = IndexHolder(specs=[SourceSpec(path=export)], manager=manager)
     holder.refresh()
@@ -421,7 +425,9 @@ def test_remote_listen_is_allowed_with_tls_and_auth(tmp_path):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("ops not-a-hash\n", r"tokens: line 1: expected 'NAME SHA256_HEX'"),
+        ("ops not-a-hash\n", r"tokens: line 1: expected 'NAME SHA256_HEX"),
+        (f"ops {'0' * 64} regions=eu\n", r"tokens: line 1: 'regions=eu': expected providers="),
+        (f"ops {'0' * 64} accounts=1 accounts=2\n", r"tokens: line 1: 'accounts=2': expected .* each at most once"),
         ("# only a comment\n", r"tokens: no tokens"),
         (f"a {'0' * 64}\nb {'0' * 64}\n", r"tokens: line 2: the same token hash is listed twice"),
     ],
@@ -466,3 +472,33 @@ def test_serve_stops_gracefully_on_sigterm(tmp_path, export):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_scoped_tokens_ask_only_about_their_scope(secured):
+    from ciem.client import ServerError
+
+    port, pki, audit = secured
+    tls = dict(ca=pki["ca"], cert=pki["client"], key=pki["client-key"], timeout=10)
+    with Client(f"localhost:{port}", token="team one", **tls) as team1, \
+            Client(f"localhost:{port}", token="team two", **tls) as team2:
+        assert team1.resolve_identity(pb.ResolveIdentityRequest(identifier="KEY-ALICE")).id == "tc:alice"
+        who = list(team1.who_can(pb.WhoCanRequest(resource="store:acct-1/payroll")))
+        assert who[0].header.account == "acct-1" and len(who) > 1
+        for call in (
+            lambda: team2.resolve_identity(pb.ResolveIdentityRequest(identifier="KEY-ALICE")),
+            lambda: list(team2.reach(pb.ReachRequest(identity="tc:alice"))),
+            lambda: list(team2.who_can(pb.WhoCanRequest(resource="store:acct-1/payroll"))),
+            lambda: team2.explain(pb.ExplainRequest(identity="tc:eve", action="store:Get", resource="x")),
+        ):
+            with pytest.raises(ServerError, match="PERMISSION_DENIED: .*outside the scope of token 'team-2'"):
+                call()
+        with pytest.raises(ServerError, match="PERMISSION_DENIED: 'store:elsewhere' is not a resource the index holds"):
+            list(team1.who_can(pb.WhoCanRequest(resource="store:elsewhere")))
+        summaries = team2.enrich(pb.EnrichRequest(identifiers=["tc:bob", "ghost"])).summaries
+        assert "outside the scope" in summaries[0].error and not summaries[0].HasField("identity")
+        assert "no identity known" in summaries[1].error
+        with pytest.raises(ServerError, match="PERMISSION_DENIED: Refresh needs an unscoped token"):
+            team1.refresh(pb.RefreshRequest())
+    records = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert {r["who"] for r in records} == {"team-1", "team-2"}
+    assert any(r["who"] == "team-2" and r["result"] == "PERMISSION_DENIED" for r in records)

@@ -12,7 +12,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
-from ciem.model import Decision, Edge, Identity, Sensitivity
+from ciem.model import Decision, Edge, Identity, Resource, Sensitivity
 from ciem.queries import (
     ActionEntry,
     EnrichSummary,
@@ -129,8 +129,13 @@ def who_can_entry(value: WhoCanEntry) -> pb.WhoCanEntry:
     )
 
 
-def who_can_responses(result: WhoCanResult) -> Iterator[pb.WhoCanResponse]:
-    yield pb.WhoCanResponse(header=pb.WhoCanHeader(resource=result.resource, resource_known=result.resource_known))
+def who_can_responses(result: WhoCanResult, known: Resource | None) -> Iterator[pb.WhoCanResponse]:
+    """The WhoCan stream: facts about the resource (``known``: the index's record of it), then the entries."""
+    header = pb.WhoCanHeader(resource=result.resource, resource_known=result.resource_known)
+    if known is not None:
+        header.provider, header.account = known.provider, known.account
+        header.sensitivity = sensitivity(known.sensitivity)
+    yield pb.WhoCanResponse(header=header)
     for entry in result.entries:
         yield pb.WhoCanResponse(entry=who_can_entry(entry))
 

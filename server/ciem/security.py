@@ -1,13 +1,18 @@
 """Transport security, bearer-token authentication and the audit log of the gRPC service.
 
-Tokens file: one token per line, ``NAME SHA256_HEX``; blank lines and ``#`` comments are ignored.
-The file holds only SHA-256 hashes of the tokens, never the tokens themselves::
+Tokens file: one token per line, ``NAME SHA256_HEX [providers=P,...] [accounts=A,...]``; blank lines
+and ``#`` comments are ignored. The file holds only SHA-256 hashes of the tokens, never the tokens
+themselves::
 
     # printf %s "$TOKEN" | sha256sum
     soar-playbook 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+    payments-team 60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752 accounts=111122223333
 
-A client sends ``authorization: Bearer TOKEN`` metadata. A valid token grants every call; the
-health service answers without one so that load balancers and orchestrators can probe it.
+A client sends ``authorization: Bearer TOKEN`` metadata; the health service answers without one so
+that load balancers and orchestrators can probe it. A token without scopes may make every call. A
+scoped token may ask only about identities and known resources of its providers and accounts; the
+answers about them stay complete (they name whoever outside the scope can reach them: hiding those
+would give a wrong answer to a security question). The admin calls need an unscoped token.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import hmac
 import json
 import re
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,10 +30,36 @@ import grpc
 from google.protobuf import json_format
 
 from ciem.config import TlsConfig
-from ciem.errors import ConfigError
+from ciem.errors import CiemError, ConfigError
+from ciem.v1 import ciem_pb2 as pb
 
 UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.Health/",)
-_TOKEN_LINE = re.compile(r"^(\S+)\s+([0-9a-fA-F]{64})$")
+_HASH = re.compile(r"^[0-9a-fA-F]{64}$")
+_SCOPE_KEYS = ("providers", "accounts")
+
+
+class OutOfScopeError(CiemError):
+    """A scoped token asked about something outside its scope (PERMISSION_DENIED)."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a valid token belongs to and what it may ask about (empty scopes: no limit)."""
+
+    name: str
+    providers: frozenset[str] = frozenset()
+    accounts: frozenset[str] = frozenset()
+
+    @property
+    def scoped(self) -> bool:
+        return bool(self.providers or self.accounts)
+
+    def allows(self, provider: str, account: str) -> bool:
+        return (not self.providers or provider in self.providers) and (not self.accounts or account in self.accounts)
+
+    def describe(self) -> str:
+        parts = [f"{key}={','.join(sorted(getattr(self, key)))}" for key in _SCOPE_KEYS if getattr(self, key)]
+        return f"token {self.name!r} ({' '.join(parts) or 'unscoped'})"
 
 
 def server_credentials(tls: TlsConfig) -> grpc.ServerCredentials:
@@ -55,42 +87,50 @@ def _bearer(metadata) -> str | None:
 class TokenAuth(grpc.ServerInterceptor):
     """Rejects calls without a valid bearer token (UNAUTHENTICATED)."""
 
-    def __init__(self, hashes: dict[str, str]):
-        self._hashes = hashes  # sha256 hex -> token name
+    def __init__(self, hashes: dict[str, Caller]):
+        self._hashes = hashes  # sha256 hex -> who holds the token
 
     @classmethod
     def from_file(cls, path: Path) -> "TokenAuth":
-        hashes: dict[str, str] = {}
+        hashes: dict[str, Caller] = {}
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read the tokens file: {exc.strerror or exc}") from None
         for number, line in enumerate(lines, start=1):
-            text = line.split("#", 1)[0].strip()
-            if not text:
+            fields = line.split("#", 1)[0].split()
+            if not fields:
                 continue
-            match = _TOKEN_LINE.match(text)
-            if not match:
-                raise ConfigError(f"{path}: line {number}: expected 'NAME SHA256_HEX' (64 hex digits)")
-            digest = match.group(2).lower()
+            if len(fields) < 2 or not _HASH.match(fields[1]):
+                raise ConfigError(f"{path}: line {number}: expected 'NAME SHA256_HEX [providers=...] [accounts=...]' "
+                                  "with 64 hex digits")
+            digest = fields[1].lower()
             if digest in hashes:
                 raise ConfigError(f"{path}: line {number}: the same token hash is listed twice")
-            hashes[digest] = match.group(1)
+            scopes: dict[str, frozenset[str]] = {}
+            for item in fields[2:]:
+                key, sep, values = item.partition("=")
+                names = frozenset(v for v in values.split(",") if v)
+                if not sep or key not in _SCOPE_KEYS or key in scopes or not names:
+                    raise ConfigError(f"{path}: line {number}: {item!r}: expected providers=P,... or accounts=A,..., "
+                                      "each at most once")
+                scopes[key] = names
+            hashes[digest] = Caller(fields[0], **scopes)
         if not hashes:
             raise ConfigError(f"{path}: no tokens; add a line 'NAME SHA256_HEX'")
         return cls(hashes)
 
-    def caller(self, metadata) -> str | None:
-        """The name of the token the metadata carries, or None when it carries no valid token."""
+    def caller(self, metadata) -> Caller | None:
+        """Who holds the token the metadata carries, or None when it carries no valid token."""
         token = _bearer(metadata)
         if token is None:
             return None
         digest = token_hash(token)
-        name = None
-        for known, known_name in self._hashes.items():
+        found = None
+        for known, caller in self._hashes.items():  # compare with every hash, in constant time each
             if hmac.compare_digest(known, digest):
-                name = known_name
-        return name
+                found = caller
+        return found
 
     def intercept_service(self, continuation, handler_call_details):
         if handler_call_details.method.startswith(UNAUTHENTICATED_PREFIXES):
@@ -124,11 +164,11 @@ class AuditLog:
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def record(self, context: grpc.ServicerContext, method: str, request, result: str, count: int) -> None:
-        who = self.auth.caller(context.invocation_metadata()) if self.auth is not None else None
+        caller = self.auth.caller(context.invocation_metadata()) if self.auth is not None else None
         line = json.dumps(
             {
                 "time": datetime.now(timezone.utc).isoformat(),
-                "who": who or "anonymous",
+                "who": caller.name if caller is not None else "anonymous",
                 "peer": context.peer(),
                 "method": method,
                 "request": json_format.MessageToDict(request, preserving_proto_field_name=True),
@@ -139,3 +179,35 @@ class AuditLog:
         )
         with self._lock, self.path.open("a", encoding="utf-8") as out:
             out.write(line + "\n")
+
+
+def restrict(caller: Caller, message):
+    """``message`` as a scoped ``caller`` may see it: raises OutOfScopeError when it is about a
+    subject outside the scope; an Enrich summary about one becomes an error summary."""
+    if isinstance(message, pb.EnrichResponse):
+        restricted = pb.EnrichResponse()
+        for summary in message.summaries:
+            if summary.HasField("identity") and not caller.allows(summary.identity.provider, summary.identity.account):
+                summary = pb.IdentitySummary(identifier=summary.identifier,
+                                             error=f"outside the scope of {caller.describe()}")
+            restricted.summaries.append(summary)
+        return restricted
+    if isinstance(message, pb.WhoCanResponse):
+        header = message.header
+        if not header.resource_known:
+            raise OutOfScopeError(f"{header.resource!r} is not a resource the index holds; {caller.describe()} "
+                                  "may ask only about known resources in its scope")
+        _check(caller, header.provider, header.account, f"resource {header.resource!r}")
+        return message
+    subject = {
+        pb.Identity: lambda m: m,
+        pb.ReachResponse: lambda m: m.identity,
+        pb.Decision: lambda m: m.identity,
+    }[type(message)](message)
+    _check(caller, subject.provider, subject.account, f"identity {subject.id!r}")
+    return message
+
+
+def _check(caller: Caller, provider: str, account: str, what: str) -> None:
+    if not caller.allows(provider, account):
+        raise OutOfScopeError(f"{what} ({provider} account {account}) is outside the scope of {caller.describe()}")

@@ -23,13 +23,14 @@ from ciem.config import Config, check_bind_safety
 from ciem.errors import CiemError, ConfigError, InputError, NoIndexError, NotFoundError, QueryError, SourceError
 from ciem.index import EffectiveAccessIndex
 from ciem.pipeline import IndexHolder
-from ciem.security import AuditLog, TokenAuth, server_credentials
+from ciem.security import AuditLog, Caller, OutOfScopeError, TokenAuth, restrict, server_credentials
 from ciem.v1 import ciem_pb2 as pb
 from ciem.v1 import ciem_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
 
 MAX_ENRICH_IDENTIFIERS = 1000
+ADMIN_METHODS = frozenset(pb.DESCRIPTOR.services_by_name["AdminService"].methods_by_name)
 SERVICE_NAMES = tuple(service.full_name for service in pb.DESCRIPTOR.services_by_name.values())
 
 
@@ -68,15 +69,16 @@ class Answers:
         return convert.reach_responses(result)
 
     def who_can(self, request: pb.WhoCanRequest) -> Iterator[pb.WhoCanResponse]:
+        index = self.index()
         result = queries.who_can(
-            self.index(),
+            index,
             request.resource,
             action_filter=queries.ActionFilter(
                 tuple(request.services), tuple(request.actions), tuple(request.access_levels)
             ),
             max_hops=_hops(request),
         )
-        return convert.who_can_responses(result)
+        return convert.who_can_responses(result, index.resources.get(request.resource))
 
     def explain(self, request: pb.ExplainRequest) -> pb.Decision:
         index = self.index()
@@ -112,6 +114,8 @@ def status_code(error: BaseException) -> tuple[grpc.StatusCode, str]:
         return grpc.StatusCode.INVALID_ARGUMENT, str(error)
     if isinstance(error, NoIndexError):
         return grpc.StatusCode.UNAVAILABLE, str(error)
+    if isinstance(error, OutOfScopeError):
+        return grpc.StatusCode.PERMISSION_DENIED, str(error)
     if isinstance(error, (InputError, SourceError, ConfigError)):
         return grpc.StatusCode.FAILED_PRECONDITION, str(error)
     return grpc.StatusCode.INTERNAL, "internal error; the server log has the details"
@@ -124,15 +128,29 @@ def _result_count(message) -> int:
 
 
 class _Calls:
-    """Runs one RPC: audit, deadline checks between streamed messages, errors as status codes."""
+    """Runs one RPC: token scope, audit, deadline checks between streamed messages, errors as status
+    codes."""
 
-    def __init__(self, answers: Answers, audit: AuditLog | None):
+    def __init__(self, answers: Answers, audit: AuditLog | None, auth: TokenAuth | None = None):
         self.answers = answers
         self.audit = audit
+        self.auth = auth
+
+    def _scoped_caller(self, method: str, context: grpc.ServicerContext) -> Caller | None:
+        """The caller when its token is scoped (admin calls refused), else None."""
+        caller = self.auth.caller(context.invocation_metadata()) if self.auth is not None else None
+        if caller is None or not caller.scoped:
+            return None
+        if method in ADMIN_METHODS:
+            raise OutOfScopeError(f"{method} needs an unscoped token, not {caller.describe()}")
+        return caller
 
     def unary(self, method: str, request, context: grpc.ServicerContext, answer: Callable):
         try:
+            caller = self._scoped_caller(method, context)
             response = answer(request)
+            if caller is not None:
+                response = restrict(caller, response)
             _check_deadline(context)
         except Exception as error:  # every error becomes a status; internals stay in the log
             self._fail(method, request, context, error, 0)
@@ -142,7 +160,10 @@ class _Calls:
     def stream(self, method: str, request, context: grpc.ServicerContext, answer: Callable) -> Iterator:
         sent = 0
         try:
+            caller = self._scoped_caller(method, context)
             for message in answer(request):
+                if caller is not None and sent == 0:
+                    message = restrict(caller, message)  # the first message names the subject
                 _check_deadline(context)
                 if not context.is_active():
                     self._record(method, request, context, "CANCELLED", sent)
@@ -227,7 +248,7 @@ class CiemServer:
         self.health = health.HealthServicer()
         auth = TokenAuth.from_file(config.auth.tokens_file) if config.auth is not None else None
         audit = AuditLog(config.audit_log, auth) if config.audit_log is not None else None
-        calls = _Calls(Answers(holder, manager), audit)
+        calls = _Calls(Answers(holder, manager), audit, auth)
         interceptors = [auth] if auth is not None else []
         options = [
             ("grpc.max_send_message_length", config.max_message_bytes),

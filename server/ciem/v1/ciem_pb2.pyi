@@ -222,12 +222,18 @@ class WhoCanRequest(_message.Message):
     def __init__(self, resource: _Optional[str] = ..., actions: _Optional[_Iterable[str]] = ..., access_levels: _Optional[_Iterable[str]] = ..., max_hops: _Optional[int] = ..., services: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class WhoCanHeader(_message.Message):
-    __slots__ = ("resource", "resource_known")
+    __slots__ = ("resource", "resource_known", "provider", "account", "sensitivity")
     RESOURCE_FIELD_NUMBER: _ClassVar[int]
     RESOURCE_KNOWN_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_FIELD_NUMBER: _ClassVar[int]
+    SENSITIVITY_FIELD_NUMBER: _ClassVar[int]
     resource: str
     resource_known: bool
-    def __init__(self, resource: _Optional[str] = ..., resource_known: _Optional[bool] = ...) -> None: ...
+    provider: str
+    account: str
+    sensitivity: Sensitivity
+    def __init__(self, resource: _Optional[str] = ..., resource_known: _Optional[bool] = ..., provider: _Optional[str] = ..., account: _Optional[str] = ..., sensitivity: _Optional[_Union[Sensitivity, str]] = ...) -> None: ...
 
 class WhoCanEntry(_message.Message):
     __slots__ = ("identity", "holder", "path", "actions", "conditions", "provenance", "conditional")
