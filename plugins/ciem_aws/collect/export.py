@@ -195,6 +195,8 @@ def _load_layout(root: Path, reader: _Reader, progress: Progress) -> tuple[dict[
             raise InputError(folder, "", "an account folder must be named by its 12-digit account id")
         accounts[folder.name] = _load_account(folder, reader)
     progress("aws export accounts", len(folders), len(folders))
+    if not accounts and organization is None:
+        raise InputError(root, "", "holds neither accounts/ACCOUNT_ID folders nor an organization/ folder")
     gaps_file = root / GAPS
     gaps = _load_gaps(gaps_file, reader) if gaps_file.is_file() else []
     return {"organization": organization, "accounts": accounts}, gaps
