@@ -89,6 +89,24 @@ def ciem_normalize_identifier(identifier: str):
 
 
 @hookimpl
+def ciem_parse_activity(provider: str, source: Mapping[str, Any], progress):
+    if provider != PROVIDER:
+        return None
+    from ciem_aws.activity import parse_activity
+
+    return parse_activity(source, progress)
+
+
+@hookimpl
+def ciem_render_policy(provider: str, identity: str, used, snapshots):
+    if provider != PROVIDER:
+        return None
+    from ciem_aws.rightsize import render_policy
+
+    return render_policy(identity, used)
+
+
+@hookimpl
 def ciem_cli_commands(subparsers) -> None:
     from ciem_aws.simulate import add_cli
 

@@ -200,6 +200,7 @@ class UsageRecord:
     count: int = 1
     resource: str = ""
     caller: str = ""  # the service that made the call on the identity's behalf, if any
+    credential: str = ""  # the long-term credential (an access key id) the call traces back to, if any
 
 
 @dataclass(frozen=True, slots=True)

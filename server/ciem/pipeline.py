@@ -22,6 +22,7 @@ from ciem.index import EffectiveAccessIndex
 from ciem.model import Snapshot
 from ciem.providers import detect_provider, provider_infos
 from ciem.queries import precomputed
+from ciem.usage import UsageStore, index_resolver
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,35 @@ class SourceSpec:
         return f"{self.provider or 'auto'}:{self.path}" if self.path is not None else f"{self.provider}:live"
 
 
+@dataclass(frozen=True)
+class ActivitySpec:
+    """One configured activity source: ``source`` holds the provider's settings (a path, a bucket ...)."""
+
+    provider: str
+    source: Mapping[str, Any]
+
+    def describe(self) -> str:
+        where = self.source.get("path") or self.source.get("bucket") or self.source.get("kind") or "activity"
+        return f"{self.provider}:{where}"
+
+
+def load_usage(
+    index: EffectiveAccessIndex,
+    activity: Iterable[ActivitySpec],
+    manager: pluggy.PluginManager,
+    progress: Progress = no_progress,
+) -> UsageStore:
+    """Stream every activity source into a usage store attributed to the index's identities."""
+    store = UsageStore()
+    resolve = index_resolver(index, manager)
+    for spec in activity:
+        records = manager.hook.ciem_parse_activity(provider=spec.provider, source=spec.source, progress=progress)
+        if records is None:
+            raise SourceError(f"{spec.describe()}: no installed provider reads {spec.provider!r} activity")
+        store.ingest(records, resolve, spec.describe())
+    return store
+
+
 def parse_input(text: str) -> SourceSpec:
     """``PROVIDER:PATH`` or a bare ``PATH`` (provider detected), as ``--input`` takes it."""
     provider, sep, rest = text.partition(":")
@@ -75,9 +105,12 @@ def load_snapshot(spec: SourceSpec, manager: pluggy.PluginManager, progress: Pro
 
 
 def build_index(
-    snapshots: Sequence[Snapshot], manager: pluggy.PluginManager, progress: Progress = no_progress
+    snapshots: Sequence[Snapshot],
+    manager: pluggy.PluginManager,
+    progress: Progress = no_progress,
+    activity: Iterable[ActivitySpec] = (),
 ) -> EffectiveAccessIndex:
-    """Resolve every provider's snapshots together and index the results."""
+    """Resolve every provider's snapshots together and index the results, with their usage."""
     by_provider: dict[str, list[Snapshot]] = defaultdict(list)
     for snapshot in snapshots:
         by_provider[snapshot.provider].append(snapshot)
@@ -90,16 +123,20 @@ def build_index(
         resolutions.append(resolution)
     progress("indexing", 0, None)
     index = EffectiveAccessIndex(resolutions, snapshots)
+    index.usage = load_usage(index, activity, manager, progress)
     precomputed(index)
     progress("indexing", 1, 1)
     return index
 
 
 def build_from_sources(
-    specs: Iterable[SourceSpec], manager: pluggy.PluginManager, progress: Progress = no_progress
+    specs: Iterable[SourceSpec],
+    manager: pluggy.PluginManager,
+    progress: Progress = no_progress,
+    activity: Iterable[ActivitySpec] = (),
 ) -> EffectiveAccessIndex:
     snapshots = [load_snapshot(spec, manager, progress) for spec in specs]
-    return build_index(snapshots, manager, progress)
+    return build_index(snapshots, manager, progress, activity)
 
 
 def build_from_inputs(
@@ -128,6 +165,7 @@ class IndexHolder:
     state_dir: Path | None = None
     progress: Progress = no_progress
     on_built: list[Callable[[EffectiveAccessIndex], None]] = field(default_factory=list)
+    activity: Sequence[ActivitySpec] = ()
     current: EffectiveAccessIndex | None = None
     last_refresh: RefreshRecord | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -158,7 +196,7 @@ class IndexHolder:
             record = RefreshRecord(started_at=datetime.now(timezone.utc))
             self.last_refresh = record
             try:
-                index = build_from_sources(self.specs, self.manager, self.progress)
+                index = build_from_sources(self.specs, self.manager, self.progress, self.activity)
                 if self.state_dir is not None:
                     store.save_index(index, self.state_dir)
             except Exception as error:
