@@ -502,3 +502,16 @@ def test_scoped_tokens_ask_only_about_their_scope(secured):
     records = [json.loads(line) for line in audit.read_text().splitlines()]
     assert {r["who"] for r in records} == {"team-1", "team-2"}
     assert any(r["who"] == "team-2" and r["result"] == "PERMISSION_DENIED" for r in records)
+
+
+def test_a_persisted_index_is_served_at_start(tmp_path, export):
+    manager = make_manager()
+    IndexHolder(specs=[SourceSpec(path=export)], manager=manager, state_dir=tmp_path / "state").refresh()
+    holder = IndexHolder(specs=[SourceSpec(path=export)], manager=manager, state_dir=tmp_path / "state")
+    server = CiemServer(parse_config({"listen": "127.0.0.1:0"}), holder, manager)
+    assert holder.load_persisted()
+    port = server.start()
+    try:
+        assert health_status(port, "ciem.v1.AccessService") == health_pb2.HealthCheckResponse.SERVING
+    finally:
+        server.stop(0)

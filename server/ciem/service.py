@@ -273,7 +273,7 @@ class CiemServer:
         if self.port == 0:
             raise ConfigError(f"{config.path or 'configuration'}: listen: cannot bind {config.listen}")
         holder.on_built.append(lambda index: self._set_serving(True))
-        self._set_serving(holder.current is not None)
+        self._set_serving(False)
 
     def _set_serving(self, serving: bool) -> None:
         status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
@@ -281,7 +281,9 @@ class CiemServer:
             self.health.set(name, status)
 
     def start(self) -> int:
-        """Start serving; returns the bound port (useful with port 0)."""
+        """Start serving (health SERVING at once if the holder already has an index); returns the
+        bound port (useful with port 0)."""
+        self._set_serving(self.holder.current is not None)
         self.server.start()
         log.info("ciem listening on %s (port %d)", self.config.listen, self.port)
         return self.port
@@ -293,14 +295,12 @@ class CiemServer:
         self.server.stop(self.config.shutdown_grace if grace is None else grace).wait()
 
 
-def serve(config: Config, manager: pluggy.PluginManager, progress=None) -> None:
+def serve(config: Config, manager: pluggy.PluginManager) -> None:
     """Run the service until SIGTERM or SIGINT: serve the persisted index at once if there is one,
     build the first index in the background if not, then refresh on the configured interval."""
     holder = IndexHolder(specs=config.sources, manager=manager, state_dir=config.state_dir)
-    if progress is not None:
-        holder.progress = progress
+    server = CiemServer(config, holder, manager)  # refuses an unsafe listen before any work
     holder.load_persisted()
-    server = CiemServer(config, holder, manager)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
