@@ -14,7 +14,7 @@ from ciem.providers import new_manager
 from ciem.service import CiemServer
 
 import core_builders
-from test_service import make_manager, write_export
+from test_service import TOKEN, make_manager, secured, write_export  # noqa: F401 (secured is a fixture)
 
 
 @pytest.fixture
@@ -126,6 +126,13 @@ def test_exactly_one_answer_source_is_required(capsys, export, monkeypatch):
     assert status == 1 and "give exactly one of --server, --input or --config" in err
     status, _, err = run(capsys, "status", "--input", str(export), "--server", "127.0.0.1:1")
     assert status == 1 and "got --server, --input" in err
+    monkeypatch.setenv("CIEM_SERVER", "127.0.0.1:1")  # the environment's server yields to --input
+    assert run(capsys, "status", "--input", str(export))[0] == 0
+
+
+def test_server_from_the_environment(capsys, server, monkeypatch):
+    monkeypatch.setenv("CIEM_SERVER", server)
+    assert run_json(capsys, "resolve", "KEY-ALICE")["id"] == "tc:alice"
 
 
 def test_malformed_input_names_the_file(capsys, tmp_path):
@@ -186,3 +193,17 @@ def test_plugin_verbs_are_added(capsys):
 
     assert main(["hello", "world"], manager=new_manager(load_entry_points=False, plugins=(VerbProvider(),))) == 7
     assert capsys.readouterr().out == "hello world\n"
+
+
+def test_tls_and_token_options(capsys, secured, tmp_path, monkeypatch):
+    port, pki, _ = secured
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    tls = ["--ca", str(pki["ca"]), "--cert", str(pki["client"]), "--key", str(pki["client-key"])]
+    answer = run_json(capsys, "resolve", "tc:bob", "--server", f"localhost:{port}", *tls, "--token-file", str(token_file))
+    assert answer["id"] == "tc:bob"
+    monkeypatch.setenv("CIEM_TOKEN", TOKEN)
+    assert run_json(capsys, "resolve", "tc:bob", "--server", f"localhost:{port}", *tls)["id"] == "tc:bob"
+    monkeypatch.delenv("CIEM_TOKEN")
+    status, _, err = run(capsys, "resolve", "tc:bob", "--server", f"localhost:{port}", *tls)
+    assert status == 1 and "UNAUTHENTICATED: a valid bearer token is required" in err

@@ -60,8 +60,8 @@ def build_parser(manager: pluggy.PluginManager) -> argparse.ArgumentParser:
 
     answer_from = argparse.ArgumentParser(add_help=False)
     group = answer_from.add_argument_group("where answers come from (one of)")
-    group.add_argument("--server", metavar="HOST:PORT", default=os.environ.get(SERVER_ENV),
-                       help=f"ask a running ciem server (default: ${SERVER_ENV})")
+    group.add_argument("--server", metavar="HOST:PORT",
+                       help=f"ask a running ciem server (default: ${SERVER_ENV}, unless --input or --config)")
     group.add_argument("--input", metavar="[PROVIDER:]PATH", action="append", default=[],
                        help="answer in-process from an export (repeatable; provider detected when left out)")
     group.add_argument("--config", metavar="FILE", type=Path,
@@ -142,13 +142,14 @@ def ask(args: argparse.Namespace, question: Callable[[Answers | Client], T]) -> 
     """``question`` asked of the server's client, or in-process of an index built from ``--input`` or
     ``--config``; progress bars (stderr) are shown while the index is built and the answer computed,
     and gone before the answer is printed."""
-    chosen = [name for name, value in (("--server", args.server), ("--input", args.input), ("--config", args.config))
+    server = args.server or (None if args.input or args.config else os.environ.get(SERVER_ENV))
+    chosen = [name for name, value in (("--server", server), ("--input", args.input), ("--config", args.config))
               if value]
     if len(chosen) != 1:
         raise QueryError(f"give exactly one of --server, --input or --config (got {', '.join(chosen) or 'none'})")
-    if args.server:
+    if server:
         token = _token(args.token_file)
-        with Client(args.server, token=token, ca=args.ca, cert=args.cert, key=args.key, timeout=args.timeout) as client:
+        with Client(server, token=token, ca=args.ca, cert=args.cert, key=args.key, timeout=args.timeout) as client:
             return question(client)
     progress_on = args.format == "table" and args.err.is_terminal
     with render.ProgressBars(args.err, enabled=progress_on) as progress:
