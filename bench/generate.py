@@ -570,7 +570,7 @@ class AccountBuilder:
     def build_users(self, groups: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[list[str]]]:
         """Users as authorization details lists them, and credential-report rows."""
         a = self.account
-        team_groups = [g for g in groups[5:]]
+        team_groups = groups[5:]
         group_uses = {g["GroupName"]: self._uses_of([p["PolicyArn"] for p in g["AttachedManagedPolicies"]]) for g in groups}
         users, report = [], []
         for n in range(self.shape.users):
@@ -579,7 +579,7 @@ class AccountBuilder:
             created = self._created()
             if human:
                 name = f"{self.rng.choice(FIRST_NAMES)}.{self.rng.choice(LAST_NAMES)}{n}"
-                member_of = ["ForceMFA"] + [g["GroupName"] for g in self.rng.sample(team_groups, self.rng.randint(1, 2))]
+                member_of = ["ForceMFA"] + [g["GroupName"] for g in self.rng.sample(team_groups, min(len(team_groups), self.rng.randint(1, 2)))]
                 if n % 40 == 0:
                     member_of.append("Admins")
                 elif n % 9 == 0:
