@@ -39,7 +39,8 @@ def main(argv: Sequence[str] | None = None, manager: pluggy.PluginManager | None
     manager = manager or default_manager()
     parser = build_parser(manager)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr,
+    level = args.log_level or ("info" if args.verb == "serve" else "warning")
+    logging.basicConfig(level=getattr(logging, level.upper()), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args.manager = manager
     args.console = Console(soft_wrap=getattr(args, "format", "table") == "json")
@@ -55,7 +56,8 @@ def main(argv: Sequence[str] | None = None, manager: pluggy.PluginManager | None
 
 def build_parser(manager: pluggy.PluginManager) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ciem", description="Cloud infrastructure entitlement management.")
-    parser.add_argument("--log-level", default="warning", choices=("debug", "info", "warning", "error"))
+    parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"),
+                        help="log verbosity on stderr (default: info for serve, warning otherwise)")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
     answer_from = argparse.ArgumentParser(add_help=False)
@@ -151,8 +153,7 @@ def ask(args: argparse.Namespace, question: Callable[[Answers | Client], T]) -> 
         token = _token(args.token_file)
         with Client(server, token=token, ca=args.ca, cert=args.cert, key=args.key, timeout=args.timeout) as client:
             return question(client)
-    progress_on = args.format == "table" and args.err.is_terminal
-    with render.ProgressBars(args.err, enabled=progress_on) as progress:
+    with render.ProgressBars(args.err, enabled=args.err.is_terminal) as progress:
         if args.input:
             holder = IndexHolder(specs=[parse_input(text) for text in args.input], manager=args.manager,
                                  progress=progress)
