@@ -235,19 +235,63 @@ def _is_key_request(action: str, resource: str) -> bool:
     return action.lower().startswith("kms:") and resource.startswith("arn:") and ":key/" in resource
 
 
-def _verdict(name: str, layer: _Layer, detail: str = "", allow: bool | None = None) -> LayerVerdict:
-    allow = layer.allow if allow is None else allow
+def _verdict(name: str, layer: _Layer, detail: str = "") -> LayerVerdict:
     if layer.deny is True:
         return LayerVerdict(name, "deny", tuple(layer.deny_labels), detail)
-    if layer.deny is None or allow is None:
+    if layer.deny is None or layer.allow is None:
         return LayerVerdict(name, "conditional", tuple(layer.deny_labels + layer.allow_labels + layer.maybe_labels), detail)
-    if allow:
+    if layer.allow:
         return LayerVerdict(name, "allow", tuple(layer.allow_labels), detail)
     return LayerVerdict(name, "no-match", (), detail)
 
 
 def _not_applicable(name: str, reason: str) -> LayerVerdict:
     return LayerVerdict(name, NOT_APPLICABLE, (), reason)
+
+
+def _control_exemption(request: RequestContext, name: str, resource_account: str) -> str:
+    """Why the SCP or RCP layer does not govern this request, or "" when it does."""
+    caller = request.caller
+    if name == "scp":
+        if request.scp_levels is None:
+            return "no service control policies (account not in an organization)"
+        if not (caller.is_iam or caller.kind == ROOT):
+            return "SCPs apply only to principals of member accounts"
+        if request.management_account and caller.account == request.management_account:
+            return "SCPs do not apply to the management account"
+    else:
+        service = request.action.split(":", 1)[0].lower()
+        if request.rcp_levels is None:
+            return "no resource control policies (account not in an organization)"
+        if service not in RCP_SERVICES:
+            return f"RCPs do not apply to {service}"
+        if request.management_account and resource_account == request.management_account:
+            return "RCPs do not apply to resources of the management account"
+    if caller.service_linked:
+        return f"{name.upper()}s do not apply to service-linked roles"
+    return ""
+
+
+def _grant(caller: PrincipalRef, resource: _Layer, identity_path: bool | None, limits: bool | None, *, same_account: bool, strict: bool) -> bool | None:
+    """Whether the resource and identity sides together allow, before SCPs, RCPs and denies."""
+    direct, issuer, account = resource.facet(DIRECT), resource.facet(ISSUER), resource.facet(ACCOUNT)
+    if not (caller.is_iam or caller.kind == ROOT):
+        return direct  # services, web identities and anonymous callers rely on the resource policy alone
+    if same_account and strict:
+        return _or(direct, _and(issuer, limits), _and(account, identity_path))
+    if same_account:
+        return _or(identity_path, direct, _and(issuer, limits))
+    return _and(_or(direct, issuer, account), identity_path)
+
+
+def _resource_detail(resource: _Layer, limits: bool | None, *, same_account: bool, strict: bool) -> str:
+    if resource.facet(DIRECT) is True:
+        return ""
+    if resource.facet(ISSUER) is not False and same_account and limits is not True:
+        return "names the caller's role (or the user behind its session): the boundary and session policy limit it"
+    if resource.facet(ACCOUNT) is not False and (same_account or strict):
+        return "names the account: identity-based policies decide"
+    return ""
 
 
 def evaluate_request(request: RequestContext) -> Decision:
@@ -265,50 +309,17 @@ def evaluate_request(request: RequestContext) -> Decision:
     resource_account = evaluator.resource_account
     # An IAM caller of unspecified account (the simulator without CallerArn) counts as the resource's.
     same_account = not caller.account or caller.account == resource_account
-    service = request.action.split(":", 1)[0].lower()
     layers: dict[str, _Layer] = {}
     verdicts: dict[str, LayerVerdict] = {}
 
-    # Control policies.
-    if request.scp_levels is None:
-        verdicts["scp"] = _not_applicable("scp", "no service control policies (account not in an organization)")
-    elif caller.kind not in (USER, ROLE, ASSUMED_ROLE, FEDERATED_USER, ROOT):
-        verdicts["scp"] = _not_applicable("scp", "SCPs apply only to principals of member accounts")
-    elif request.management_account and caller.account == request.management_account:
-        verdicts["scp"] = _not_applicable("scp", "SCPs do not apply to the management account")
-    elif caller.service_linked:
-        verdicts["scp"] = _not_applicable("scp", "SCPs do not apply to service-linked roles")
-    else:
-        layers["scp"], detail = evaluator.levels(request.scp_levels)
-        verdicts["scp"] = _verdict("scp", layers["scp"], detail)
-    if request.rcp_levels is None:
-        verdicts["rcp"] = _not_applicable("rcp", "no resource control policies (account not in an organization)")
-    elif service not in RCP_SERVICES:
-        verdicts["rcp"] = _not_applicable("rcp", f"RCPs do not apply to {service}")
-    elif request.management_account and resource_account == request.management_account:
-        verdicts["rcp"] = _not_applicable("rcp", "RCPs do not apply to resources of the management account")
-    elif caller.service_linked:
-        verdicts["rcp"] = _not_applicable("rcp", "RCPs do not apply to service-linked roles")
-    else:
-        layers["rcp"], detail = evaluator.levels(request.rcp_levels)
-        verdicts["rcp"] = _verdict("rcp", layers["rcp"], detail)
+    for name, levels in (("scp", request.scp_levels), ("rcp", request.rcp_levels)):
+        exemption = _control_exemption(request, name, resource_account)
+        if exemption or levels is None:
+            verdicts[name] = _not_applicable(name, exemption)
+        else:
+            layers[name], detail = evaluator.levels(levels)
+            verdicts[name] = _verdict(name, layers[name], detail)
 
-    # The resource side.
-    strict = _is_trust_request(request.action, request.resource) or _is_key_request(request.action, request.resource)
-    what = "role trust policy" if _is_trust_request(request.action, request.resource) else "key policy"
-    if request.resource_policy is not None:
-        resource = layers["resource"] = evaluator.layer([request.resource_policy], resource_layer=True)
-        delegated = resource.facet(ACCOUNT) is not False and resource.facet(DIRECT) is not True and resource.facet(ISSUER) is not True
-        detail = "names the account: identity-based policies decide" if delegated and (same_account or strict) else ""
-        verdicts["resource"] = _verdict("resource", resource, detail)
-    elif strict:
-        resource = layers["resource"] = _Layer()
-        verdicts["resource"] = LayerVerdict("resource", "no-match", (), f"no {what} supplied; it must allow")
-    else:
-        resource = _Layer()
-        verdicts["resource"] = _not_applicable("resource", "no resource-based policy")
-
-    # The principal side.
     if caller.kind == ROOT:
         identity = _Layer(allow=True)
         verdicts["identity"] = _verdict("identity", identity, "the account root user has every permission in its account")
@@ -318,34 +329,34 @@ def evaluate_request(request: RequestContext) -> Decision:
     else:
         identity = _Layer()
         verdicts["identity"] = _not_applicable("identity", f"a {caller.kind} caller has no identity-based policies")
-    bounded: dict[str, bool | None] = {}
+    limits: bool | None = True
     for name, policies, absent_reason in (
         ("boundary", request.permission_boundary, "no permissions boundary"),
         ("session", request.session_policies, "no session policy"),
     ):
         if policies is None or not caller.is_iam:
             verdicts[name] = _not_applicable(name, absent_reason)
-            bounded[name] = True
         else:
             layers[name] = evaluator.layer(policies)
             verdicts[name] = _verdict(name, layers[name])
-            bounded[name] = layers[name].allow
-    limits = _and(bounded["boundary"], bounded["session"])
-    identity_path = _and(identity.allow, limits)
+            limits = _and(limits, layers[name].allow)
 
-    direct, issuer, account = resource.facet(DIRECT), resource.facet(ISSUER), resource.facet(ACCOUNT)
-    if not (caller.is_iam or caller.kind == ROOT):
-        grant = direct  # services, web identities and anonymous callers rely on the resource policy alone
-    elif same_account and strict:
-        grant = _or(direct, _and(issuer, limits), _and(account, identity_path))
-    elif same_account:
-        grant = _or(identity_path, direct, _and(issuer, limits))
+    trust = _is_trust_request(request.action, request.resource)
+    strict = trust or _is_key_request(request.action, request.resource)
+    if request.resource_policy is not None:
+        resource = layers["resource"] = evaluator.layer([request.resource_policy], resource_layer=True)
+        verdicts["resource"] = _verdict("resource", resource, _resource_detail(resource, limits, same_account=same_account, strict=strict))
+    elif strict:
+        resource = layers["resource"] = _Layer()
+        what = "role trust policy" if trust else "key policy"
+        verdicts["resource"] = LayerVerdict("resource", "no-match", (), f"no {what} supplied; it must allow")
     else:
-        grant = _and(_or(direct, issuer, account), identity_path)
-    gates = _and(*(layers[name].allow for name in ("scp", "rcp") if name in layers))
-    allowed = _and(gates, grant)
-    explicit = _or(*(layer.deny for layer in layers.values()))
+        resource = _Layer()
+        verdicts["resource"] = _not_applicable("resource", "no resource-based policy")
 
+    grant = _grant(caller, resource, _and(identity.allow, limits), limits, same_account=same_account, strict=strict)
+    allowed = _and(grant, *(layers[name].allow for name in ("scp", "rcp") if name in layers))
+    explicit = _or(*(layer.deny for layer in layers.values()))
     if explicit is True:
         decision = EXPLICIT_DENY
     elif allowed is False:
