@@ -20,6 +20,7 @@ from ciem_aws.collect.export import load_export, write_export
 
 RECORDED = Path(__file__).parent / "recorded"
 REGION = "us-east-1"
+OTHER_REGION = "eu-west-1"
 MANAGEMENT = "123456789012"  # moto's default account
 ORG_ROLE = "OrganizationAccountAccessRole"
 
@@ -148,8 +149,15 @@ def build_management_account() -> dict[str, str]:
     instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1,
                                  IamInstanceProfile={"Name": "app-profile"})["Instances"][0]["InstanceId"]
 
-    boto3.client("ecs", region_name=REGION).register_task_definition(
+    ecs = boto3.client("ecs", region_name=REGION)
+    ecs.register_task_definition(
         family="web", taskRoleArn=role_arn, containerDefinitions=[{"name": "web", "image": "nginx", "memory": 128}])
+    ecs.create_cluster(clusterName="main")
+    legacy = ecs.register_task_definition(
+        family="legacy", taskRoleArn=role_arn, containerDefinitions=[{"name": "app", "image": "app", "memory": 128}])
+    ecs.create_service(cluster="main", serviceName="legacy", taskDefinition="legacy:1", desiredCount=1)
+    ecs.deregister_task_definition(taskDefinition=legacy["taskDefinition"]["taskDefinitionArn"])
+    boto3.client("sqs", region_name=OTHER_REGION).create_queue(QueueName="eu-jobs")
     boto3.client("glue", region_name=REGION).create_job(
         Name="etl", Role=role_arn, Command={"Name": "glueetl", "ScriptLocation": "s3://data-bucket/etl.py"})
     boto3.client("sagemaker", region_name=REGION).create_notebook_instance(
@@ -189,7 +197,8 @@ def estate():
         patch.setattr(botocore.client.BaseClient, "_make_api_call", refuse(UNOFFERED))
         names = build_management_account()
         build_member_account(names["member"])
-        snapshot = live.collect({"region": REGION, "organization": True, "assume_role": ORG_ROLE}, no_progress)
+        snapshot = live.collect({"region": REGION, "regions": [REGION, OTHER_REGION], "organization": True,
+                                 "assume_role": ORG_ROLE}, no_progress)
         yield names, snapshot, patch
 
 
@@ -288,6 +297,8 @@ def test_resource_policies(estate):
     assert secret["Policy"]["Statement"][0]["Principal"] == {"AWS": names["role_arn"]}
     queue = by(resources["sqs"]["Queues"], "Arn", f"arn:aws:sqs:{REGION}:{MANAGEMENT}:jobs")
     assert queue["Policy"]["Statement"][0]["Principal"] == "*"
+    assert [(q["Region"], q["Policy"]) for q in resources["sqs"]["Queues"] if q["Region"] == OTHER_REGION] == [
+        (OTHER_REGION, None)]
     topic = by(resources["sns"]["Topics"], "TopicArn", f"arn:aws:sns:{REGION}:{MANAGEMENT}:alerts")
     assert isinstance(topic["Policy"], dict)
     function = by(resources["lambda"]["Functions"], "FunctionName", "worker")
@@ -304,6 +315,9 @@ def test_compute_carrying_roles(estate):
     assert instance["IamInstanceProfile"]["Arn"] == f"arn:aws:iam::{MANAGEMENT}:instance-profile/app-profile"
     assert instance["Region"] == REGION
     assert by(resources["ecs"]["TaskDefinitions"], "family", "web")["taskRoleArn"] == names["role_arn"]
+    legacy = by(resources["ecs"]["TaskDefinitions"], "family", "legacy")  # inactive, but its service runs it
+    assert (legacy["status"], legacy["taskRoleArn"]) == ("INACTIVE", names["role_arn"])
+    assert by(resources["ecs"]["Services"], "serviceName", "legacy")["taskDefinition"] == legacy["taskDefinitionArn"]
     assert by(resources["glue"]["Jobs"], "Name", "etl")["Role"] == names["role_arn"]
     assert by(resources["sagemaker"]["NotebookInstances"], "NotebookInstanceName", "lab")["RoleArn"] == names["role_arn"]
     assert by(resources["codebuild"]["Projects"], "name", "build")["serviceRole"] == names["role_arn"]
@@ -315,8 +329,9 @@ def test_unavailable_services_are_gaps_not_errors(estate):
     gaps = {(gap.scope, gap.operation) for gap in snapshot.gaps}
     expected = set()
     for account in (MANAGEMENT, names["member"]):
-        expected |= {(f"{account}/{REGION}", "ssm:DescribeInstanceInformation"),
-                     (f"{account}/{REGION}", "apprunner:ListServices")}  # moto has no App Runner
+        for region in (REGION, OTHER_REGION):
+            expected |= {(f"{account}/{region}", "ssm:DescribeInstanceInformation"),
+                         (f"{account}/{region}", "apprunner:ListServices")}  # moto has no App Runner
     assert gaps == expected  # and no gap for the buckets, repositories ... without a policy
     assert snapshot.data["accounts"][MANAGEMENT]["resources"]["ssm"] == {"InstanceInformationList": []}
 

@@ -500,8 +500,11 @@ class AccountReader:
             for batch in _chunks(arns, 10):
                 described = self.get(scope, client, "describe_services", target=cluster, cluster=cluster, services=batch)
                 services.extend(transform.with_region(service, region) for service in (described or {}).get("services", []))
+        # Active revisions can start new tasks; a service may still run an inactive one.
+        arns = self.all(scope, client, "list_task_definitions", "taskDefinitionArns", status="ACTIVE")
+        arns += [service["taskDefinition"] for service in services if service.get("taskDefinition")]
         definitions = []
-        for arn in self.all(scope, client, "list_task_definitions", "taskDefinitionArns", status="ACTIVE"):
+        for arn in dict.fromkeys(arns):
             described = self.get(scope, client, "describe_task_definition", target=arn, taskDefinition=arn)
             if described is not None:
                 definitions.append(transform.with_region(described["taskDefinition"], region))
