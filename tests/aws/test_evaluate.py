@@ -296,6 +296,7 @@ def test_boundary_implicit_deny_does_not_limit_a_resource_policy_naming_the_user
 def test_boundary_implicit_deny_limits_a_resource_policy_naming_the_role():
     decision = decide(SESSION, "sqs:SendMessage", QUEUE, permission_boundary=[S3_BOUNDARY], resource_policy=queue_policy({"AWS": ROLE}))
     assert decision.decision == "implicitDeny"
+    assert "boundary and session policy limit it" in next(v for v in decision.layers if v.layer == "resource").detail
 
 
 def test_boundary_still_limits_cross_account_resource_grants():
@@ -315,6 +316,23 @@ def test_session_policy_and_resource_policies_naming_the_session_or_the_role():
     session = [policy(allow("s3:GetObject"))]
     assert decide(SESSION, "sqs:SendMessage", QUEUE, session_policies=session, resource_policy=queue_policy({"AWS": SESSION})).decision == "allowed"
     assert decide(SESSION, "sqs:SendMessage", QUEUE, session_policies=session, resource_policy=queue_policy({"AWS": ROLE})).decision == "implicitDeny"
+
+
+def test_federated_user_session_resource_grants():
+    federated = PrincipalRef.from_arn(f"arn:aws:sts::{ACCOUNT}:federated-user/fred", issuer_arn=USER)
+    session = [policy(allow("s3:GetObject"))]
+    named_session = queue_policy({"AWS": f"arn:aws:sts::{ACCOUNT}:federated-user/fred"})
+    assert decide(federated, "sqs:SendMessage", QUEUE, session_policies=session, resource_policy=named_session).decision == "allowed"
+    assert decide(federated, "sqs:SendMessage", QUEUE, session_policies=session, resource_policy=queue_policy({"AWS": USER})).decision == "implicitDeny"
+    assert decide(federated, "sqs:SendMessage", QUEUE, resource_policy=queue_policy({"AWS": USER})).decision == "allowed"
+
+
+def test_unknown_variable_in_a_resource_makes_the_decision_conditional():
+    by_tag = policy(allow("s3:GetObject", "arn:aws:s3:::bucket/${aws:PrincipalTag/team}/*"))
+    decision = decide(USER, "s3:GetObject", "arn:aws:s3:::bucket/red/k", identity=[by_tag], complete=False)
+    assert decision.decision == "conditional" and decision.missing_context == ("aws:PrincipalTag/team",)
+    context = {"aws:PrincipalTag/team": "red"}
+    assert decide(USER, "s3:GetObject", "arn:aws:s3:::bucket/red/k", identity=[by_tag], complete=False, context=context).decision == "allowed"
 
 
 def test_resource_policy_with_not_principal_deny_always_denies_a_principal_with_a_boundary():
