@@ -79,6 +79,16 @@ def snapshot(manager, demo_estate) -> Snapshot:
     return manager.hook.ciem_load_export(provider="aws", path=demo_estate, progress=lambda *args: None)
 
 
+def test_make_run_configuration_serves_the_demo_on_loopback(demo_estate):
+    from ciem.config import check_bind_safety, load_config
+
+    config = load_config(REPO / "examples" / "demo-config.yaml")
+    assert config.listen == "127.0.0.1:50051" and check_bind_safety(config) is None
+    assert [(source.provider, source.path.resolve()) for source in config.sources] == [("aws", demo_estate)]
+    assert config.state_dir.resolve() == REPO / ".state" / "demo"
+    assert config.refresh_interval == 15 * 60
+
+
 def test_generator_reproduces_the_committed_files(tmp_path, demo_estate):
     spec = importlib.util.spec_from_file_location("make_demo", REPO / "examples" / "make_demo.py")
     module = importlib.util.module_from_spec(spec)
