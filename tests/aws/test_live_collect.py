@@ -197,8 +197,10 @@ def estate():
         patch.setattr(botocore.client.BaseClient, "_make_api_call", refuse(UNOFFERED))
         names = build_management_account()
         build_member_account(names["member"])
+        events: list[tuple[str, int, int | None]] = []
         snapshot = live.collect({"region": REGION, "regions": [REGION, OTHER_REGION], "organization": True,
-                                 "assume_role": ORG_ROLE}, no_progress)
+                                 "assume_role": ORG_ROLE}, lambda *event: events.append(event))
+        names["progress"] = events
         yield names, snapshot, patch
 
 
@@ -368,6 +370,14 @@ def test_unreachable_account_is_a_gap(estate):
     snapshot = live.collect({"region": REGION, "accounts": [names["member"]]}, no_progress)
     assert snapshot.data["accounts"] == {}
     assert [(gap.scope, gap.operation) for gap in snapshot.gaps] == [(names["member"], "sts:AssumeRole")]
+
+
+def test_progress(estate):
+    names, _, _ = estate
+    accounts = [event for event in names["progress"] if event[0].startswith("aws account") and ":" not in event[0]]
+    assert sorted(event[0] for event in accounts) == sorted(f"aws account {a}" for a in (MANAGEMENT, names["member"]))
+    assert (f"aws account {names['member']}: kms", 2, 16) in names["progress"]
+    assert names["progress"][-1] == ("aws accounts", 2, 2)
 
 
 def test_export_round_trip(estate, tmp_path):

@@ -127,7 +127,7 @@ def collect(options: Mapping[str, Any], progress: Progress) -> Snapshot:
     caller_account = caller["Account"]
     partition = caller["Arn"].split(":")[1]
     gaps: list[CoverageGap] = []
-    home = AccountReader(session, caller_account, settings, gaps)
+    home = AccountReader(session, caller_account, settings, gaps, progress)
     organization = home.organization()
     accounts = _target_accounts(settings, caller_account, organization, gaps)
     data: dict[str, Any] = {"organization": organization, "accounts": {}}
@@ -139,7 +139,7 @@ def collect(options: Mapping[str, Any], progress: Progress) -> Snapshot:
             account_session = _assume(session, settings, partition, account, gaps)
             if account_session is None:
                 continue
-            reader = AccountReader(account_session, account, settings, gaps)
+            reader = AccountReader(account_session, account, settings, gaps, progress)
         data["accounts"][account] = reader.account_data()
     progress("aws accounts", len(accounts), len(accounts))
     source = f"live:profile={settings.profile}" if settings.profile else "live:default-credentials"
@@ -202,11 +202,13 @@ def _chunks(items: list, size: int) -> Iterable[list]:
 class AccountReader:
     """Reads one account with one session; every refused call is recorded in ``gaps``."""
 
-    def __init__(self, session: boto3.Session, account: str, settings: Settings, gaps: list[CoverageGap]):
+    def __init__(self, session: boto3.Session, account: str, settings: Settings, gaps: list[CoverageGap],
+                 progress: Progress):
         self.session = session
         self.account = account
         self.settings = settings
         self.gaps = gaps
+        self.progress = progress
         self._clients: dict[tuple[str, str], Any] = {}
 
     # -- thin calls ----------------------------------------------------------------------------
@@ -302,19 +304,24 @@ class AccountReader:
     # -- one account ---------------------------------------------------------------------------
 
     def account_data(self) -> dict[str, Any]:
-        resources: dict[str, Any] = {"s3": self.s3()}
-        for service, read in self._regional_readers().items():
-            resources[service] = transform.merge_regional(read(region) for region in self.settings.regions)
-        source = f"aws:{self.account}"
-        for service, locations in transform.RESOURCE_DOCUMENTS.items():
-            transform.decode_documents(resources[service], locations, source, validate=False)
-        return {
+        readers = self._regional_readers()
+        steps = len(readers) + 2
+        self.progress(f"aws account {self.account}: iam", 0, steps)
+        data = {
             "authorization_details": self.authorization_details(),
             "credential_report": self.credential_report(),
             "saml_providers": self.saml_providers(),
             "oidc_providers": self.oidc_providers(),
-            "resources": resources,
         }
+        self.progress(f"aws account {self.account}: s3", 1, steps)
+        resources: dict[str, Any] = {"s3": self.s3()}
+        for step, (service, read) in enumerate(readers.items(), start=2):
+            self.progress(f"aws account {self.account}: {service}", step, steps)
+            resources[service] = transform.merge_regional(read(region) for region in self.settings.regions)
+        source = f"aws:{self.account}"
+        for service, locations in transform.RESOURCE_DOCUMENTS.items():
+            transform.decode_documents(resources[service], locations, source, validate=False)
+        return {**data, "resources": resources}
 
     def _regional_readers(self) -> dict[str, Callable[[str], dict[str, list]]]:
         return {
