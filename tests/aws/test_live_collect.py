@@ -374,7 +374,7 @@ def test_unreachable_account_is_a_gap(estate):
 
 def test_progress(estate):
     names, _, _ = estate
-    accounts = [event for event in names["progress"] if event[0].startswith("aws account") and ":" not in event[0]]
+    accounts = [event for event in names["progress"] if event[0].startswith("aws account ") and ":" not in event[0]]
     assert sorted(event[0] for event in accounts) == sorted(f"aws account {a}" for a in (MANAGEMENT, names["member"]))
     assert (f"aws account {names['member']}: kms", 2, 16) in names["progress"]
     assert names["progress"][-1] == ("aws accounts", 2, 2)
