@@ -1,0 +1,250 @@
+"""Privilege-escalation methods: the base class, the two shapes most methods take, and the table.
+
+A method turns what the resolver knows (effective permissions, roles and the services they trust,
+existing resources and the roles they run as) into ``EdgeKind.ESCALATE`` edges ``source -> target``:
+"source can gain target's privileges". Every permission of a method must be effectively allowed to
+the source on the resource it acts on, through every layer (boundary, SCPs, explicit denies);
+``iam:PassRole`` is checked on the target role's ARN with ``iam:PassedToService`` set to the
+method's service. A permission allowed only under conditions makes the edge conditional (the keys
+are on the edge); a trust condition of the target role on the service does too.
+
+Methods that let a principal rewrite its own permissions have no target to reach: they report
+admin-equivalence (:meth:`EscalationMethod.admin_reasons`) instead of edges.
+
+Every method runs within one account: IAM, PassRole and the services below never act across accounts.
+docs/aws-escalation.md lists the table with references and tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+from ciem.catalog import PermissionCatalog
+from ciem.model import Edge, EdgeKind
+
+from ciem_aws.resolve.grants import Effective, Layers, Verdict
+from ciem_aws.resolve.principals import Estate, Group, Principal
+from ciem_aws.resolve.resources import AwsResource
+
+PASS_ROLE = "iam:PassRole"
+RHINO = "https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-mitigation/"
+PATHFINDING = "https://github.com/DataDog/pathfinding.cloud/tree/main/data/paths/aws/"
+BISHOPFOX = "https://github.com/BishopFox/iam-vulnerable"
+
+# (action, resource the action needs; "{account}" is filled in, "{target}" is the target's ARN,
+# "{resource}" the existing resource's ARN, and extra request context it carries)
+Need = tuple[str, str, Mapping[str, Any]]
+
+
+class EscalationContext:
+    """What methods ask: who holds which permissions, which roles trust which service, what exists."""
+
+    def __init__(self, estate: Estate, layers: Layers, resources: Sequence[AwsResource],
+                 services: Mapping[str, Mapping[str, tuple[str, ...]]], assumable: Mapping[str, set[str]],
+                 all_powerful: set[str]):
+        self.estate = estate
+        self.layers = layers
+        self.catalog: PermissionCatalog = layers.catalog
+        self.assumable = assumable  # principal ARN -> roles it can assume unconditionally
+        self.all_powerful = all_powerful  # principals allowed every action on every resource
+        self._services = services
+        self._sources: dict[tuple[str, ...], list[Effective]] = {}
+        self._emitted: set[tuple[str, str]] = set()
+        self.principals_by_account: dict[str, list[Principal]] = {}
+        for principal in estate.principals.values():
+            if principal.kind != "root" and estate.accounts[principal.account].collected:
+                self.principals_by_account.setdefault(principal.account, []).append(principal)
+        self.groups_by_account: dict[str, list[Group]] = {}
+        for group in estate.groups.values():
+            self.groups_by_account.setdefault(group.account, []).append(group)
+        self.resources_by_type: dict[tuple[str, str], list[AwsResource]] = {}
+        for resource in resources:
+            self.resources_by_type.setdefault((resource.type, resource.account), []).append(resource)
+
+    def bits(self, actions: Iterable[str]) -> int | None:
+        """The actions as one bitset; None when the catalog lacks one (the method cannot apply)."""
+        bits = 0
+        for action in actions:
+            if action not in self.catalog:
+                return None
+            bits |= self.catalog.bit(action)
+        return bits
+
+    def sources(self, actions: Sequence[str]) -> list[Effective]:
+        """Principals whose effective allows contain every action somewhere (a cheap pre-filter)."""
+        key = tuple(actions)
+        if key not in self._sources:
+            bits = self.bits(actions)
+            found = []
+            if bits is not None:
+                for principals in self.principals_by_account.values():
+                    for principal in principals:
+                        effective = self.layers.effective(principal)
+                        if effective.bits & bits == bits:
+                            found.append(effective)
+            self._sources[key] = found
+        return self._sources[key]
+
+    def roles(self, account: str) -> list[Principal]:
+        return [p for p in self.principals_by_account.get(account, []) if p.kind == "role"]
+
+    def users(self, account: str) -> list[Principal]:
+        return [p for p in self.principals_by_account.get(account, []) if p.kind == "user"]
+
+    def groups(self, account: str) -> list[Group]:
+        return self.groups_by_account.get(account, [])
+
+    def roles_trusting(self, service: str, account: str) -> Iterator[tuple[Principal, tuple[str, ...]]]:
+        for role in self.roles(account):
+            keys = self._services.get(role.arn, {}).get(service)
+            if keys is not None:
+                yield role, keys
+
+    def resources(self, type_: str, account: str) -> list[AwsResource]:
+        return self.resources_by_type.get((type_, account), [])
+
+    def wanted(self, source: Effective, target: str) -> bool:
+        """False for a pair already linked when the source may do everything anyway: one edge
+        per target is enough for an all-powerful principal (and keeps the graph small)."""
+        return source.principal.arn != target and not (
+            source.principal.arn in self.all_powerful and (source.principal.arn, target) in self._emitted)
+
+    def check(self, source: Effective, needs: Iterable[Need]) -> Verdict | None:
+        """Every need allowed (perhaps conditionally): the combined verdict; else None."""
+        keys: list[str] = []
+        provenance: list[str] = []
+        for action, resource, extra in needs:
+            if action not in self.catalog:
+                return None
+            verdict = source.can(self.catalog.bit(action), resource, extra or None)
+            if not verdict.allowed:
+                return None
+            keys.extend(verdict.conditions)
+            provenance.extend(verdict.provenance)
+        return Verdict(True, tuple(dict.fromkeys(keys)), tuple(dict.fromkeys(provenance)))
+
+    def edge(self, method: "EscalationMethod", source: Effective, target: str, verdict: Verdict,
+             resources: tuple[str, ...], extra_conditions: tuple[str, ...] = ()) -> Edge:
+        self._emitted.add((source.principal.arn, target))
+        return Edge(source.principal.arn, target, EdgeKind.ESCALATE, method.id, method.permissions, resources,
+                    tuple(dict.fromkeys((*verdict.conditions, *extra_conditions))), verdict.provenance, method.reference)
+
+
+class EscalationMethod:
+    """One documented way to gain another identity's privileges (or to rewrite one's own)."""
+
+    id: str
+    reference: str
+    permissions: tuple[str, ...]
+
+    def edges(self, context: EscalationContext) -> Iterable[Edge]:
+        return ()
+
+    def admin_reasons(self, context: EscalationContext) -> Iterable[tuple[str, str]]:
+        """(principal ARN, reason) for principals this method makes admin-equivalent."""
+        return ()
+
+
+def fill(template: str, account: str, target: str = "", resource: str = "") -> str:
+    return template.format(account=account, target=target, resource=resource)
+
+
+@dataclass
+class PassRoleToNew(EscalationMethod):
+    """Pass a role that trusts ``service`` to a new resource whose code the caller writes.
+
+    ``actions`` are (action, resource template) pairs; the templates name the new resource with
+    ``*`` where the caller picks the name.
+    """
+
+    id: str
+    services: tuple[str, ...]  # service principals the role may trust; the role is passed to the one it trusts
+    actions: tuple[tuple[str, str], ...]
+    reference: str
+    needs_instance_profile: bool = False
+    permissions: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.permissions = (PASS_ROLE, *(action for action, _ in self.actions))
+
+    def extra_needs(self, context: EscalationContext, source: Effective, role: Principal) -> list[Need] | None:
+        """More needs for this role, or None when the role cannot be used."""
+        if not self.needs_instance_profile or role.instance_profiles:
+            return []
+        # No instance profile yet: the caller must create one and put the role in it.
+        profile = f"arn:aws:iam::{role.account}:instance-profile/*"
+        return [("iam:CreateInstanceProfile", profile, {}), ("iam:AddRoleToInstanceProfile", profile, {})]
+
+    def edges(self, context: EscalationContext) -> Iterator[Edge]:
+        for source in context.sources(self.permissions):
+            account = source.principal.account
+            for service in self.services:
+                yield from self._service_edges(context, source, account, service)
+
+    def _service_edges(self, context: EscalationContext, source: Effective, account: str, service: str) -> Iterator[Edge]:
+        for role, trust_keys in context.roles_trusting(service, account):
+            if not context.wanted(source, role.arn):
+                continue
+            extra = self.extra_needs(context, source, role)
+            if extra is None:
+                continue
+            needs = [(PASS_ROLE, role.arn, {"iam:PassedToService": service})]
+            needs += [(action, fill(template, account, role.arn), {}) for action, template in self.actions]
+            verdict = context.check(source, needs + extra)
+            if verdict is not None:
+                yield context.edge(self, source, role.arn, verdict, (role.arn,), trust_keys)
+
+
+@dataclass
+class UseExisting(EscalationMethod):
+    """Run the caller's code as the role an existing resource already runs as.
+
+    ``actions`` are (action, resource template) pairs, ``{resource}`` being the resource's ARN;
+    ``pass_to`` names the service when the call also passes the resource's role.
+    """
+
+    id: str
+    resource_type: str
+    actions: tuple[tuple[str, str], ...]
+    reference: str
+    pass_to: str = ""
+    permissions: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        actions = [action for action, _ in self.actions] + ([PASS_ROLE] if self.pass_to else [])
+        self.permissions = tuple(dict.fromkeys(actions))
+
+    def usable(self, resource: AwsResource) -> bool:
+        return True
+
+    def edges(self, context: EscalationContext) -> Iterator[Edge]:
+        for source in context.sources(self.permissions):
+            account = source.principal.account
+            for resource in context.resources(self.resource_type, account):
+                target = resource.role
+                if not target or target not in context.estate.principals or not context.wanted(source, target):
+                    continue
+                if not self.usable(resource):
+                    continue
+                needs: list[Need] = [(action, fill(template, account, target, resource.arn), {})
+                                     for action, template in self.actions]
+                if self.pass_to:
+                    needs.append((PASS_ROLE, target, {"iam:PassedToService": self.pass_to}))
+                verdict = context.check(source, needs)
+                if verdict is not None:
+                    yield context.edge(self, source, target, verdict, (resource.arn, target))
+
+
+@lru_cache(maxsize=1)
+def methods() -> tuple[EscalationMethod, ...]:
+    """THE table: every method, IAM first (for all-powerful sources the first method per target wins)."""
+    from ciem_aws.escalation import (
+        apprunner, cloudformation, codebuild, datapipeline, ec2, ecs, glue, iam, lambda_, sagemaker, ssm,
+        stepfunctions,
+    )
+
+    return (*iam.METHODS, *lambda_.METHODS, *ec2.METHODS, *ssm.METHODS, *cloudformation.METHODS,
+            *glue.METHODS, *sagemaker.METHODS, *codebuild.METHODS, *datapipeline.METHODS, *ecs.METHODS,
+            *stepfunctions.METHODS, *apprunner.METHODS)

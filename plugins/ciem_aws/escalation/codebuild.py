@@ -1,0 +1,20 @@
+"""CodeBuild: a build runs the caller's buildspec as the project's service role."""
+
+from __future__ import annotations
+
+from ciem_aws.escalation.base import BISHOPFOX, PATHFINDING, EscalationMethod, PassRoleToNew, UseExisting
+
+SERVICE = ("codebuild.amazonaws.com",)
+PROJECT = "arn:aws:codebuild:*:{account}:project/*"
+
+METHODS: tuple[EscalationMethod, ...] = (
+    PassRoleToNew("iam:PassRole+codebuild:CreateProject+codebuild:StartBuild", SERVICE,
+                  (("codebuild:CreateProject", PROJECT), ("codebuild:StartBuild", PROJECT)), BISHOPFOX),
+    UseExisting("codebuild:StartBuild", "codebuild:project",
+                (("codebuild:StartBuild", "{resource}"),), PATHFINDING + "codebuild"),
+    UseExisting("codebuild:StartBuildBatch", "codebuild:project",
+                (("codebuild:StartBuildBatch", "{resource}"),), PATHFINDING + "codebuild"),
+    UseExisting("codebuild:UpdateProject+codebuild:StartBuild", "codebuild:project",
+                (("codebuild:UpdateProject", "{resource}"), ("codebuild:StartBuild", "{resource}")),
+                PATHFINDING + "codebuild"),
+)

@@ -1,0 +1,265 @@
+"""The resource side: resource-based policies, KMS key policies and grants, RCPs, and the account
+boundary every identity-side grant stops at.
+
+* An identity policy reaches only its own account's resources. Grants carry an ``exclude`` of the
+  other collected accounts' resources; a resource policy there adds back what it allows (the
+  intersection of both sides). Resources of accounts that were not collected stay included: whether
+  their owners allow it is unknown.
+* A resource policy naming a principal of its own account (by ARN or ``*``) grants by itself, within
+  the principal's SCPs (and boundary, for a role); naming the account only delegates to identity
+  policies, which already grant.
+* A KMS key policy must allow: identity policies count for a key only where its policy delegates
+  to the account (``"AWS": "arn:aws:iam::ACCT:root"``); KMS grants add their operations.
+* ``sts:AssumeRole`` on collected roles is left to the trust edges, which see both sides; each
+  edge adds an exact grant.
+* RCP denies apply to the resources of their accounts for the services RCPs support.
+* S3 Block Public Access ``RestrictPublicBuckets`` limits a public statement (``*`` with no
+  condition on the caller's identity, account, organization, source or network) to the bucket
+  owner's account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Iterator
+
+from ciem_aws.policy.document import Statement
+from ciem_aws.policy.evaluate import RCP_SERVICES
+from ciem_aws.policy.variables import ContextView
+from ciem_aws.resolve.grants import Effective, Item, Layers, clause_item, decide, fold_denies, intersect
+from ciem_aws.resolve.principals import Estate
+from ciem_aws.resolve.resources import AwsResource
+from ciem_aws.resolve.trust import Candidate, External, PrincipalIndex, candidates, named_principals
+
+ASSUME_ACTIONS = ("sts:AssumeRole",)
+# Condition keys that make a Principal "*" statement non-public for S3 Block Public Access.
+LIMITING_KEYS = frozenset(k.lower() for k in (
+    "aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:userid",
+    "aws:SourceAccount", "aws:SourceArn", "aws:SourceOwner", "aws:SourceVpc", "aws:SourceVpce", "aws:SourceIp",
+    "aws:PrincipalServiceName", "s3:DataAccessPointAccount", "s3:DataAccessPointArn",
+))
+
+
+def _public(statement: Statement) -> bool:
+    named = named_principals(statement)
+    keys = {key.lower() for block in statement.conditions.values() for key in block}
+    return (named.everyone or statement.not_principals is not None) and not keys & LIMITING_KEYS
+
+
+class ResourceSide:
+    def __init__(self, estate: Estate, layers: Layers, index: PrincipalIndex, externals: dict[str, External],
+                 resources: list[AwsResource]):
+        self.estate = estate
+        self.layers = layers
+        self.catalog = layers.catalog
+        self.compiler = layers.compiler
+        self.index = index
+        self.externals = externals
+        self.resources = resources
+        collected = [a.id for a in estate.collected_accounts()]
+        buckets: dict[str, list[str]] = {}
+        for resource in resources:
+            if resource.type == "s3:bucket":
+                buckets.setdefault(resource.account, []).extend(resource.patterns)
+        # Resource ids of each collected account: ARNs naming it, and its buckets (S3 ARNs name no account).
+        self.account_patterns = {a: (f"arn:*:*:*:{a}:*", *buckets.get(a, ())) for a in collected}
+        self._others: dict[str, tuple[str, ...]] = {}
+        self.role_patterns = tuple(f"arn:aws:iam::{a}:role/*" for a in collected)
+        self.assume_bits = self.catalog.bits_of(a for a in ASSUME_ACTIONS if a in self.catalog)
+        self.kms_bits = self.catalog.service_bits("kms")
+        self.rcp_bits = 0
+        for service in sorted(RCP_SERVICES):
+            self.rcp_bits |= self.catalog.service_bits(service)
+        self.keys_by_account: dict[str, list[AwsResource]] = {}
+        self.delegation: dict[str, list[tuple[int, tuple[str, ...], str]]] = {}
+        for resource in resources:
+            if resource.type == "kms:key" and resource.policy is not None:
+                self.keys_by_account.setdefault(resource.account, []).append(resource)
+                self.delegation[resource.arn] = list(self._delegations(resource))
+
+    def others(self, account: str) -> tuple[str, ...]:
+        if account not in self._others:
+            self._others[account] = tuple(p for other, patterns in self.account_patterns.items()
+                                          if other != account for p in patterns)
+        return self._others[account]
+
+    # --- identity side, scoped -----------------------------------------------------------------
+
+    def scope(self, effective: Effective, items: list[Item]) -> list[Item]:
+        """Identity-side items as grants: limited to the own account, without AssumeRole on
+        collected roles (the trust edges decide those) and within KMS key policies."""
+        account = effective.principal.account
+        others = self.others(account)
+        out: list[Item] = []
+        for item in items:
+            parts = [(item.bits & ~self.assume_bits, ()), (item.bits & self.assume_bits, self.role_patterns)]
+            for bits, exclude in parts:
+                if not bits:
+                    continue
+                part = replace(item, bits=bits, exclude=tuple(dict.fromkeys((*item.exclude, *others, *exclude))))
+                out.extend(self._within_key_policies(part, account))
+        return out
+
+    def _within_key_policies(self, item: Item, account: str) -> list[Item]:
+        kms = item.bits & self.kms_bits
+        keys = self.keys_by_account.get(account, [])
+        if not kms or not keys:
+            return [item]
+        out = [replace(item, bits=item.bits & ~kms)] if item.bits & ~kms else []
+        excluded = []
+        for key in keys:
+            if not item.reaches(key.arn):
+                continue
+            delegations = self.delegation[key.arn]
+            full = 0
+            for bits, conditions, _ in delegations:
+                if not conditions:
+                    full |= bits
+            if kms & ~full == 0:
+                continue
+            excluded.append(key.arn)
+            for bits, conditions, label in delegations:
+                if kms & bits:
+                    out.append(Item(kms & bits, (key.arn,), (*item.also, item.include), item.exclude, item.pending,
+                                    tuple(dict.fromkeys((*item.keys, *conditions))), (label, *item.provenance)))
+        out.append(replace(item, bits=kms, exclude=tuple(dict.fromkeys((*item.exclude, *excluded)))))
+        return out
+
+    def _delegations(self, key: AwsResource) -> Iterator[tuple[int, tuple[str, ...], str]]:
+        """(actions, condition keys, statement) a key policy opens to its account's IAM policies."""
+        view = ContextView({"aws:PrincipalAccount": key.account, "kms:CallerAccount": key.account}, complete=False)
+        for statement in key.policy.statements:
+            if statement.effect != "Allow" or key.account not in named_principals(statement).accounts:
+                continue
+            clause = self.compiler.clause(statement, key.policy.version)
+            applies, conditions = decide(statement.conditions, key.policy.version, view)
+            if applies and clause.bits & self.kms_bits:
+                yield clause.bits & self.kms_bits, conditions, statement.label
+
+    # --- resource side ---------------------------------------------------------------------------
+
+    def resource_context(self, effective: Effective | None, resource: AwsResource) -> ContextView:
+        extra: dict[str, Any] = {"aws:ResourceAccount": resource.account}
+        for key, value in resource.tags.items():
+            extra[f"aws:ResourceTag/{key}"] = value
+        if resource.type == "kms:key" and effective is not None:
+            extra["kms:CallerAccount"] = effective.principal.account
+        if effective is None:
+            return ContextView(extra, complete=False)
+        return effective.view.with_defaults(extra)
+
+    def grants(self) -> Iterator[tuple[str, Item, bool]]:
+        """(identity id, item, deny) from every resource policy, KMS grant and RCP."""
+        for resource in self.resources:
+            if resource.policy is not None:
+                yield from self._policy_grants(resource)
+            if resource.type == "kms:key":
+                yield from self._kms_grants(resource)
+        yield from self._rcp_denies()
+
+    def _policy_grants(self, resource: AwsResource) -> Iterator[tuple[str, Item, bool]]:
+        policy = resource.policy
+        for statement in policy.statements:
+            clause = self.compiler.clause(statement, policy.version)
+            if not clause.bits:
+                continue
+            include = clause.include if statement.resources is not None or statement.not_resources is not None else resource.patterns
+            scoped = all(any(p == r or (r.endswith("/*") and p.startswith(r[:-1])) for r in resource.patterns) for p in include)
+            base = Item(clause.bits, include, () if scoped else (resource.patterns,), clause.exclude)
+            restricted = bool(resource.extra.get("restrict_public")) and _public(statement)
+            found: list[str] = []
+            for candidate in candidates(statement, self.index, self.externals, resource.arn, found):
+                if candidate.principal.kind == "root":
+                    continue
+                if restricted and candidate.principal.account != resource.account:
+                    continue
+                yield from self._principal_grant(resource, statement, policy.version, base, candidate)
+            for identity in found:
+                if restricted:
+                    continue
+                external = self.externals[identity]
+                context = {"aws:ResourceAccount": resource.account}
+                if external.account:
+                    context["aws:PrincipalAccount"] = external.account
+                applies, keys = decide(statement.conditions, policy.version, ContextView(context, complete=False))
+                if applies:
+                    yield identity, replace(base, keys=keys, provenance=(statement.label,)), statement.effect == "Deny"
+
+    def _principal_grant(self, resource: AwsResource, statement: Statement, version: str, base: Item,
+                         candidate: Candidate) -> Iterator[tuple[str, Item, bool]]:
+        principal = candidate.principal
+        effective = self.layers.effective(principal)
+        if not effective.bits & base.bits and statement.effect == "Allow" and principal.account != resource.account:
+            return
+        applies, keys = decide(statement.conditions, version, self.resource_context(effective, resource))
+        if not applies:
+            return
+        pending = ((statement.conditions, version),) if keys else ()
+        item = replace(base, pending=pending, keys=keys, provenance=(statement.label,))
+        if statement.effect == "Deny":
+            if effective.bits & item.bits:
+                yield principal.arn, item, True
+            return
+        if principal.account == resource.account:
+            if not candidate.by_name:
+                return  # delegation to the account: identity policies already grant
+            allowed = intersect([item], effective.ceiling, self.catalog.all_bits)
+            allowed, leftover = fold_denies(allowed, effective.all_denies)
+            for deny in leftover:
+                if deny not in effective.denies:
+                    yield principal.arn, deny, True
+            for allow in allowed:
+                yield principal.arn, allow, False
+            return
+        for allow in effective.allows:  # cross-account: both sides must allow
+            bits = allow.bits & item.bits
+            if bits and any(allow.reaches(p) for p in resource.patterns):
+                yield principal.arn, Item(bits, item.include, (*item.also, allow.include, *allow.also),
+                                          tuple(dict.fromkeys((*allow.exclude, *item.exclude))), allow.pending + item.pending,
+                                          tuple(dict.fromkeys((*allow.keys, *item.keys))),
+                                          (statement.label, *allow.provenance)), False
+
+    def _kms_grants(self, key: AwsResource) -> Iterator[tuple[str, Item, bool]]:
+        for grant in key.extra.get("grants") or []:
+            grantee = self.index.by_arn(grant.get("GranteePrincipal", ""))
+            if grantee is None:
+                continue
+            operations = [f"kms:{op}" for op in grant.get("Operations") or [] if f"kms:{op}" in self.catalog]
+            bits = self.catalog.bits_of(operations)
+            if not bits:
+                continue
+            keys = ("kms:EncryptionContext",) if grant.get("Constraints") else ()
+            item = Item(bits, (key.arn,), keys=keys, provenance=(f"kms-grant:{key.arn}/{grant.get('GrantId', '')}",))
+            effective = self.layers.effective(grantee)
+            for allowed in fold_denies(intersect([item], effective.ceiling, self.catalog.all_bits), effective.all_denies)[0]:
+                yield grantee.arn, allowed, False
+
+    def _rcp_denies(self) -> Iterator[tuple[str, Item, bool]]:
+        for account in self.estate.collected_accounts():
+            if account.management or not account.rcp_levels:
+                continue
+            scope = self.account_patterns[account.id]
+            for level in account.rcp_levels:
+                for policy in level:
+                    for clause in self.compiler.clauses(policy):
+                        bits = clause.bits & self.rcp_bits
+                        if clause.effect != "Deny" or not bits:
+                            continue
+                        yield from self._rcp_deny(clause, bits, scope, account.id)
+
+    def _rcp_deny(self, clause, bits: int, scope: tuple[str, ...], account: str) -> Iterator[tuple[str, Item, bool]]:
+        for principal in self.index.everyone():
+            effective = self.layers.effective(principal)
+            if principal.service_linked or not effective.bits & bits:
+                continue
+            view = effective.view.with_defaults({"aws:ResourceAccount": account})
+            item = clause_item(clause, view)
+            if item is not None:
+                yield principal.arn, replace(item, bits=bits, also=(scope,)), True
+        for identity, external in self.externals.items():
+            context = {"aws:ResourceAccount": account}
+            if external.account:
+                context["aws:PrincipalAccount"] = external.account
+            item = clause_item(clause, ContextView(context, complete=False))
+            if item is not None:
+                yield identity, replace(item, bits=bits, also=(scope,)), True

@@ -1,0 +1,291 @@
+"""Role-trust edges: who can assume each role, as AWS decides it.
+
+Both sides must allow. The role's trust policy must allow the caller (an Allow naming it, its
+account, or ``*``; no applicable Deny). The caller's side:
+
+* same account, trust names the caller's ARN (or ``*``): the trust policy alone grants it, within
+  the caller's SCPs (and boundary, for a role caller) and without an explicit deny;
+* trust names the caller's account, or the caller is in another account: the caller's effective
+  identity-side permissions must also allow ``sts:AssumeRole`` on the role.
+
+An account's root user cannot assume roles (AWS refuses root credentials for AssumeRole), so it
+gets no edges. Trust conditions decidable from the caller (aws:PrincipalArn, aws:PrincipalOrgID,
+aws:PrincipalTag/...) are decided; the others (sts:ExternalId, aws:MultiFactorAuthPresent,
+aws:SourceIp ...) become the edge's conditions. SAML and OIDC providers (and public web identity
+providers) named as ``Federated`` principals become FEDERATED identities with edges of method
+``sts:AssumeRoleWithSAML`` / ``sts:AssumeRoleWithWebIdentity``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+from ciem.model import Edge, EdgeKind
+
+from ciem_aws.policy.document import Statement
+from ciem_aws.policy.matching import ACCOUNT, principal_match_kind, statement_action_matches, PrincipalRef
+from ciem_aws.policy.variables import ContextView
+from ciem_aws.resolve.grants import Layers, decide
+from ciem_aws.resolve.principals import Estate, Principal
+
+ASSUME = "sts:AssumeRole"
+SAML = "sts:AssumeRoleWithSAML"
+WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
+REFERENCE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html#iam-term-trust-policy"
+PUBLIC = "*"
+_ACCOUNT_ID = re.compile(r"\d{12}\Z")
+_IAM_ARN = re.compile(r"arn:[^:]+:iam::(\d{12}):(user|role)/(?:.*/)?([^/]+)\Z")
+_SESSION_ARN = re.compile(r"arn:[^:]+:sts::(\d{12}):assumed-role/([^/]+)/.+\Z")
+_ROOT_ARN = re.compile(r"arn:[^:]+:iam::(\d{12}):root\Z")
+
+
+def external_account_id(account: str) -> str:
+    return f"arn:aws:iam::{account}:root"
+
+
+def federated_id(provider: str) -> str:
+    """A SAML/OIDC provider ARN as it is; a public web identity provider as ``federated:NAME``."""
+    return provider if provider.startswith("arn:") else f"federated:{provider}"
+
+
+@dataclass
+class External:
+    """An identity outside the collected accounts that a policy names."""
+
+    id: str
+    kind: str  # "external" or "federated"
+    account: str = ""
+    named_by: set[str] = field(default_factory=set)
+
+
+class PrincipalIndex:
+    """Collected principals by account and by (account, type, lower-case name): IAM names ignore path and case."""
+
+    def __init__(self, estate: Estate):
+        self.estate = estate
+        self.by_key: dict[tuple[str, str, str], Principal] = {}
+        self.by_account: dict[str, list[Principal]] = {}
+        for principal in estate.principals.values():
+            self.by_key[(principal.account, principal.kind, principal.name.lower())] = principal
+            if principal.kind != "root":
+                self.by_account.setdefault(principal.account, []).append(principal)
+
+    def by_arn(self, arn: str) -> Principal | None:
+        match = _IAM_ARN.match(arn)
+        if match:
+            return self.by_key.get((match.group(1), match.group(2), match.group(3).lower()))
+        match = _SESSION_ARN.match(arn)
+        if match:
+            return self.by_key.get((match.group(1), "role", match.group(2).lower()))
+        return None
+
+    def everyone(self) -> Iterator[Principal]:
+        for principals in self.by_account.values():
+            yield from principals
+
+
+@dataclass
+class Named:
+    """Who an Allow statement's Principal element names."""
+
+    everyone: bool = False
+    accounts: set[str] = field(default_factory=set)
+    arns: list[str] = field(default_factory=list)
+    federated: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+
+
+def named_principals(statement: Statement) -> Named:
+    named = Named()
+    for kind, values in (statement.principals or {}).items():
+        for value in values:
+            if kind == "*" or (kind == "AWS" and value == "*"):
+                named.everyone = True
+            elif kind == "AWS" and _ACCOUNT_ID.match(value):
+                named.accounts.add(value)
+            elif kind == "AWS" and _ROOT_ARN.match(value):
+                named.accounts.add(_ROOT_ARN.match(value).group(1))
+            elif kind == "AWS":
+                named.arns.append(value)
+            elif kind == "Federated":
+                named.federated.append(value)
+            elif kind == "Service":
+                named.services.append(value.lower())
+            elif kind == "CanonicalUser":
+                named.arns.append(f"canonical-user:{value}")
+    return named
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A collected principal a statement covers, and how: ``by_name`` when it names the principal
+    (or ``*``) so that in the same account no identity policy is needed."""
+
+    principal: Principal
+    by_name: bool
+
+
+def candidates(statement: Statement, index: PrincipalIndex, externals: dict[str, External], owner: str,
+               found: list[str], account_filter: Iterable[Principal] | None = None) -> Iterator[Candidate]:
+    """The collected principals an Allow statement of a resource-based policy covers.
+
+    The principals it names outside the collected accounts are recorded in ``externals`` and
+    their ids appended to ``found``. ``account_filter`` narrows the principals of a named account
+    (to those whose identity side could allow the action at all)."""
+    if statement.not_principals is not None:
+        for principal in index.everyone():
+            match = principal_match_kind(statement, PrincipalRef.from_arn(principal.arn))
+            if match is not None:
+                yield Candidate(principal, match != ACCOUNT)
+        found.append(_external(externals, PUBLIC, "external", "", owner))
+        return
+    named = named_principals(statement)
+    if named.everyone:
+        found.append(_external(externals, PUBLIC, "external", "", owner))
+        for principal in index.everyone():
+            yield Candidate(principal, True)
+        return
+    for account in sorted(named.accounts):
+        if account in index.by_account or (account in index.estate.accounts and index.estate.accounts[account].collected):
+            pool = index.by_account.get(account, []) if account_filter is None else account_filter
+            for principal in pool:
+                if principal.account == account:
+                    yield Candidate(principal, False)
+        else:
+            found.append(_external(externals, external_account_id(account), "external", account, owner))
+    for arn in named.arns:
+        principal = index.by_arn(arn)
+        if principal is not None:
+            yield Candidate(principal, True)
+        elif arn.startswith("arn:"):
+            match = _IAM_ARN.match(arn) or _SESSION_ARN.match(arn)
+            collected = match and index.estate.accounts.get(match.group(1)) and index.estate.accounts[match.group(1)].collected
+            if not collected:  # a principal of a collected account that does not exist names nobody
+                found.append(_external(externals, arn, "external", arn.split(":")[4], owner))
+
+
+def _external(externals: dict[str, External], identity: str, kind: str, account: str, owner: str) -> str:
+    externals.setdefault(identity, External(identity, kind, account)).named_by.add(owner)
+    return identity
+
+
+def _deny_verdict(trust: Iterable[Statement], caller: PrincipalRef, view: ContextView, action: str,
+                  version: str) -> tuple[bool, tuple[str, ...]]:
+    """(blocked, keys) from the trust policy's Deny statements for this caller."""
+    keys: list[str] = []
+    for statement in trust:
+        if statement.effect != "Deny" or not statement_action_matches(statement, action):
+            continue
+        if principal_match_kind(statement, caller) is None:
+            continue
+        applies, missing = decide(statement.conditions, version, view)
+        if not applies:
+            continue
+        if not missing:
+            return True, ()
+        keys.extend(missing)
+    return False, tuple(keys)
+
+
+class TrustResolver:
+    def __init__(self, estate: Estate, layers: Layers, index: PrincipalIndex, externals: dict[str, External]):
+        self.estate = estate
+        self.layers = layers
+        self.index = index
+        self.externals = externals
+        self.assume_bit = layers.catalog.bit(ASSUME) if ASSUME in layers.catalog else 0
+        # Principals whose identity side allows sts:AssumeRole somewhere: the only candidates for
+        # account-wide trust, so that a role trusting an account does not visit every principal.
+        self._assumers: dict[str, list[Principal]] = {}
+        # role ARN -> {service principal: condition keys}: the services that can assume the role.
+        self.services: dict[str, dict[str, tuple[str, ...]]] = {}
+
+    def assumers(self, account: str) -> list[Principal]:
+        if account not in self._assumers:
+            self._assumers[account] = [p for p in self.index.by_account.get(account, [])
+                                       if self.layers.effective(p).bits & self.assume_bit]
+        return self._assumers[account]
+
+    def edges(self) -> Iterator[Edge]:
+        for role in self.estate.principals.values():
+            if role.kind == "role" and role.trust is not None:
+                yield from self.role_edges(role)
+
+    def role_edges(self, role: Principal) -> Iterator[Edge]:
+        trust = role.trust
+        statements = trust.statements
+        for statement in statements:
+            if statement.effect != "Allow":
+                continue
+            if statement_action_matches(statement, ASSUME):
+                yield from self._iam_edges(role, statement, statements, trust.version)
+                self._services(role, statement, trust.version)
+            for provider in named_principals(statement).federated:
+                action = SAML if ":saml-provider/" in provider else WEB_IDENTITY
+                if statement_action_matches(statement, action):
+                    yield from self._federated_edge(role, statement, provider, action, trust.version)
+
+    def _services(self, role: Principal, statement: Statement, version: str) -> None:
+        view = ContextView({"aws:SourceAccount": role.account}, complete=False)
+        applies, keys = decide(statement.conditions, version, view)
+        if not applies:
+            return
+        found = self.services.setdefault(role.arn, {})
+        for service in named_principals(statement).services:
+            if service not in found or len(keys) < len(found[service]):
+                found[service] = keys
+
+    def _iam_edges(self, role: Principal, statement: Statement, statements, version: str) -> Iterator[Edge]:
+        named = named_principals(statement)
+        pool = None
+        if named.accounts:
+            pool = [p for account in named.accounts for p in self.assumers(account)]
+        found: list[str] = []
+        for candidate in candidates(statement, self.index, self.externals, role.arn, found, pool):
+            caller = candidate.principal
+            if caller.kind == "root" or caller.arn == role.arn:
+                continue
+            edge = self._caller_edge(role, statement, statements, version, caller, candidate.by_name)
+            if edge is not None:
+                yield edge
+        for identity in found:
+            yield from self._external_edge(role, statement, self.externals[identity])
+
+    def _caller_edge(self, role: Principal, statement: Statement, statements, version: str,
+                     caller: Principal, by_name: bool) -> Edge | None:
+        effective = self.layers.effective(caller)
+        view = effective.view
+        applies, keys = decide(statement.conditions, version, view)
+        if not applies:
+            return None
+        blocked, deny_keys = _deny_verdict(statements, PrincipalRef.from_arn(caller.arn), view, ASSUME, version)
+        if blocked:
+            return None
+        same_account = caller.account == role.account
+        verdict = effective.can(self.assume_bit, role.arn,
+                                allows=effective.ceiling if same_account and by_name else None)
+        if not verdict.allowed:
+            return None
+        return Edge(caller.arn, role.arn, EdgeKind.ASSUME, ASSUME, (ASSUME,), (role.arn,),
+                    tuple(dict.fromkeys((*keys, *deny_keys, *verdict.conditions))),
+                    (statement.label, *verdict.provenance), REFERENCE)
+
+    def _external_edge(self, role: Principal, statement: Statement, external: External) -> Iterator[Edge]:
+        context: dict[str, Any] = {}
+        if external.account:
+            context["aws:PrincipalAccount"] = external.account
+        applies, keys = decide(statement.conditions, role.trust.version, ContextView(context, complete=False))
+        if applies:
+            yield Edge(external.id, role.arn, EdgeKind.ASSUME, ASSUME, (ASSUME,), (role.arn,), keys,
+                       (statement.label,), REFERENCE)
+
+    def _federated_edge(self, role: Principal, statement: Statement, provider: str, action: str,
+                        version: str) -> Iterator[Edge]:
+        applies, keys = decide(statement.conditions, version, ContextView({}, complete=False))
+        if not applies:
+            return
+        identity = federated_id(provider)
+        _external(self.externals, identity, "federated", provider.split(":")[4] if provider.startswith("arn:") else "", role.arn)
+        yield Edge(identity, role.arn, EdgeKind.ASSUME, action, (action,), (role.arn,), keys, (statement.label,), REFERENCE)
