@@ -157,6 +157,14 @@ def test_lone_file_names_its_account_by_the_arns_inside(tmp_path):
     assert snapshot.source == f"files:{file}"
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_files_with_a_byte_order_mark(tmp_path, encoding):
+    file = tmp_path / "auth.json"  # as `aws iam get-account-authorization-details > auth.json` in PowerShell 5
+    file.write_text(json.dumps(whole_document(), indent=4), encoding=encoding)
+    assert looks_like_export(file)
+    assert list(load_export(file, no_progress).data["accounts"]) == [ACCOUNT]
+
+
 def test_pages_merge_in_file_name_order(tmp_path):
     first, second = page(PAGE_1), page(PAGE_2)
     bob = copy.deepcopy(second["UserDetailList"][0])

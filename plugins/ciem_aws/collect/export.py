@@ -8,6 +8,7 @@ fails here, naming the file and the JSON path, rather than skewing answers later
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import shutil
@@ -36,7 +37,9 @@ ORGANIZATION_LISTS = (
     ("organizational-units.json", "OrganizationalUnits", "organizational_units"),
 )
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
-_AUTH_DETAILS_MARK = re.compile(rb'"(UserDetailList|GroupDetailList|RoleDetailList|PolicyVersionList)"\s*:')
+_AUTH_DETAILS_MARK = re.compile(r'"(UserDetailList|GroupDetailList|RoleDetailList|PolicyVersionList)"\s*:')
+# Windows PowerShell 5 writes `aws ... > file.json` as UTF-16 with a byte order mark.
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _SNIFF_BYTES = 1 << 20
 
 
@@ -115,10 +118,12 @@ class _Reader:
 
     def text(self, file: Path) -> str:
         self._newest = max(self._newest, file.stat().st_mtime)
+        raw = file.read_bytes()
+        encoding = _encoding(raw)
         try:
-            return file.read_text(encoding="utf-8")
+            return raw.decode(encoding)
         except UnicodeDecodeError as error:
-            raise InputError(file, f"byte {error.start}", "not UTF-8 text") from None
+            raise InputError(file, f"byte {error.start}", f"not {encoding.upper()} text") from None
 
     def json(self, file: Path) -> Any:
         try:
@@ -146,6 +151,10 @@ class _Reader:
         return transform.merge_authorization_details(pages)
 
 
+def _encoding(raw: bytes) -> str:
+    return next((encoding for bom, encoding in _BOMS if raw.startswith(bom)), "utf-8")
+
+
 def _natural_key(file: Path) -> list:
     """``page-2.json`` before ``page-10.json``."""
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", file.name)]
@@ -156,10 +165,11 @@ def _looks_like_authorization_details(file: Path) -> bool:
         return False
     try:
         with file.open("rb") as stream:
-            head = stream.read(_SNIFF_BYTES)
+            raw = stream.read(_SNIFF_BYTES)
     except OSError:
         return False
-    return head.lstrip().startswith(b"{") and _AUTH_DETAILS_MARK.search(head) is not None
+    head = raw.decode(_encoding(raw), errors="ignore")
+    return head.lstrip().startswith("{") and _AUTH_DETAILS_MARK.search(head) is not None
 
 
 def _is_account_folder(folder: Path) -> bool:
