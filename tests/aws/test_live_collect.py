@@ -365,6 +365,24 @@ def test_denied_calls_become_gaps(estate):
     assert list(snapshot.data["accounts"]) == [MANAGEMENT]
 
 
+def test_member_account_alone_knows_its_organization_policies_are_unknown(estate):
+    names, _, _ = estate
+    credentials = boto3.client("sts", region_name=REGION).assume_role(
+        RoleArn=f"arn:aws:iam::{names['member']}:role/{ORG_ROLE}", RoleSessionName="member")["Credentials"]
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ACCESS_KEY_ID", credentials["AccessKeyId"])
+        env.setenv("AWS_SECRET_ACCESS_KEY", credentials["SecretAccessKey"])
+        env.setenv("AWS_SESSION_TOKEN", credentials["SessionToken"])
+        snapshot = live.collect({"region": REGION}, no_progress)
+    assert list(snapshot.data["accounts"]) == [names["member"]]
+    organization = snapshot.data["organization"]
+    assert organization["organization"]["MasterAccountId"] == MANAGEMENT
+    assert (organization["accounts"], organization["policies"]) == ([], [])
+    unknown = [gap for gap in snapshot.gaps if gap.operation == "organizations:ListPolicies"]
+    assert [gap.scope for gap in unknown] == [names["member"]]
+    assert "SCPs and RCPs" in unknown[0].reason
+
+
 def test_unreachable_account_is_a_gap(estate):
     names, _, _ = estate
     snapshot = live.collect({"region": REGION, "accounts": [names["member"]]}, no_progress)
