@@ -4,95 +4,21 @@ estate that hits and a near miss that does not."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
-from ciem.catalog import PermissionCatalog
 from ciem.errors import ConfigError
-from ciem.findings import FindingsConfig, Status, Usage, UsageEvidence, parse_findings_config
-from ciem.findings.engine import finding_id, run_scan
+from ciem.findings import Status, Usage, parse_findings_config
+from ciem.findings.engine import finding_id
 from ciem.findings.history import apply_history
-from ciem.findings.scoring import score
 from ciem.findings.model import Factors
+from ciem.findings.scoring import score
 from ciem.hookspec import hookimpl
-from ciem.index import EffectiveAccessIndex
-from ciem.model import (
-    AccessLevel,
-    ActionInfo,
-    Edge,
-    EdgeKind,
-    Grant,
-    Identity,
-    IdentityKind,
-    Resolution,
-    Resource,
-    ResourceSelector,
-    Sensitivity,
-    UsageRecord,
-)
+from ciem.model import EdgeKind, IdentityKind, Resource, Sensitivity
 from ciem.providers import new_manager
 
-P = "testcloud"
-NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
-LONG_AGO = (NOW - timedelta(days=400)).isoformat()
-RECENTLY = (NOW - timedelta(days=3)).isoformat()
-
-CATALOG = PermissionCatalog(P, [
-    ActionInfo("store:List", "store", AccessLevel.LIST),
-    ActionInfo("store:Get", "store", AccessLevel.READ, frozenset({"data-exfiltration"})),
-    ActionInfo("store:Put", "store", AccessLevel.WRITE),
-    ActionInfo("store:SetPolicy", "store", AccessLevel.PERMISSIONS_MANAGEMENT, frozenset({"resource-exposure"})),
-    ActionInfo("id:Assume", "id", AccessLevel.WRITE),
-    ActionInfo("id:PassRole", "id", AccessLevel.WRITE, frozenset({"privilege-escalation"})),
-    ActionInfo("id:AttachPolicy", "id", AccessLevel.PERMISSIONS_MANAGEMENT, frozenset({"privilege-escalation"})),
-    ActionInfo("compute:Create", "compute", AccessLevel.WRITE, frozenset({"privilege-escalation"})),
-    ActionInfo("compute:Describe", "compute", AccessLevel.LIST),
-    ActionInfo("pipe:Update", "pipe", AccessLevel.WRITE),
-    ActionInfo("pipe:Approve", "pipe", AccessLevel.WRITE),
-])
-
-
-def ident(name, kind=IdentityKind.ROLE, human=False, account="acct-1", **attributes) -> Identity:
-    return Identity(f"tc:{name}", P, kind, name, account, human, attributes=attributes)
-
-
-def external(name, scope, in_organization=None) -> Identity:
-    attributes = {"external": scope}
-    if in_organization is not None:
-        attributes["in_organization"] = in_organization
-    return Identity(f"ext:{name}", P, IdentityKind.EXTERNAL, name, name, False, attributes=attributes)
-
-
-def grant(who, actions, include=("*",), conditions=(), potential=False, holder_prefix="tc:") -> Grant:
-    return Grant(f"{holder_prefix}{who}", frozenset(actions), ResourceSelector(tuple(include)),
-                 (f"policy-of-{who}",), tuple(conditions), potential=potential)
-
-
-def edge(source, target, kind=EdgeKind.ASSUME, conditions=(), method="id:Assume") -> Edge:
-    return Edge(source if ":" in source else f"tc:{source}", f"tc:{target}", kind, method, ("id:Assume",),
-                (), tuple(conditions))
-
-
-def scan(identities, grants=(), edges=(), admin=None, resources=(), config=None, usage=None, manager=None):
-    resolution = Resolution(P, CATALOG, list(identities), list(resources), list(grants), list(edges),
-                            dict(admin or {}))
-    index = EffectiveAccessIndex([resolution], built_at=NOW)
-    return run_scan(index, manager or new_manager(load_entry_points=False), NOW,
-                    config=config or FindingsConfig(), usage=usage)
-
-
-def by_rule(result, rule):
-    return [f for f in result.findings if f.rule == rule]
-
-
-def logs(*records, accounts=("acct-1",)) -> UsageEvidence:
-    return UsageEvidence(list(records), NOW - timedelta(days=90), NOW, frozenset(accounts))
-
-
-def used(who, action, resource="") -> UsageRecord:
-    return UsageRecord(f"tc:{who}", action, NOW - timedelta(days=5), NOW - timedelta(days=1), 3, resource)
-
+from findings_estates import LONG_AGO, NOW, P, RECENTLY, by_rule, edge, external, grant, ident, logs, scan, used
 
 ADMIN = {"tc:boss": "allowed * on *"}
 

@@ -55,32 +55,40 @@ def trend_point(scan: Scan) -> dict[str, Any]:
 
 
 class JsonHistory:
-    """Open findings and the trend, kept in one JSON file written atomically (for sinks that have
-    no database of their own)."""
+    """Open findings, the identities last ranked, and the trend, in one JSON file written
+    atomically (for sinks that have no database of their own).
+
+    :meth:`apply` has no side effect; :meth:`commit` records a scan once the sink has it safe.
+    """
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.open: dict[str, Finding] = {}
+        self.identities: list[str] = []
         self.trend: list[dict[str, Any]] = []
         if self.path.exists():
             try:
                 raw = json.loads(self.path.read_text(encoding="utf-8"))
                 self.open = {key: finding_from_dict(value) for key, value in raw["open"].items()}
+                self.identities = list(raw["identities"])
                 self.trend = list(raw["trend"])
             except (ValueError, KeyError, TypeError) as error:
                 raise InputError(self.path, "", f"not a findings history file: {error}") from None
 
-    def advance(self, scan: Scan) -> Scan:
-        """Apply the history to ``scan`` and record the result (durably, before returning)."""
-        scan = apply_history(scan, self.open)
-        self.open = {finding.id: finding for finding in scan.findings}
-        self.trend.append(trend_point(scan))
-        self.save()
-        return scan
+    def apply(self, scan: Scan) -> Scan:
+        return apply_history(scan, self.open)
 
-    def save(self) -> None:
+    def commit(self, scan: Scan) -> None:
+        """Record a scan :meth:`apply` returned, durably."""
+        self.open = {finding.id: finding for finding in scan.findings}
+        self.identities = [risk.identity for risk in scan.identities]
+        self.trend.append(trend_point(scan))
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"open": {key: finding_to_dict(value) for key, value in self.open.items()}, "trend": self.trend}
+        payload = {
+            "open": {key: finding_to_dict(value) for key, value in self.open.items()},
+            "identities": self.identities,
+            "trend": self.trend,
+        }
         write_atomically(self.path, json.dumps(payload, sort_keys=True).encode("utf-8"))
 
 
