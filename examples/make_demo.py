@@ -535,7 +535,10 @@ def block_all() -> dict:
 
 def prod_resources() -> dict[str, dict]:
     data_key, secrets_key = key_id("prod-data"), key_id("prod-secrets")
-    key_arn = lambda key: f"arn:aws:kms:{REGION}:{PROD}:key/{key}"  # noqa: E731
+
+    def key_arn(key: str) -> str:
+        return f"arn:aws:kms:{REGION}:{PROD}:key/{key}"
+
     orders_role = f"arn:aws:iam::{PROD}:role/service-role/orders-api-lambda"
     break_glass = f"arn:aws:iam::{PROD}:role/BreakGlassAdmin"
     secret_arn = f"arn:aws:secretsmanager:{REGION}:{PROD}:secret:prod/orders/db-Xk29Qa"
@@ -713,7 +716,8 @@ def dev_resources() -> dict[str, dict]:
 
 
 def organization() -> dict[str, Any]:
-    org_arn = lambda kind, ident: f"arn:aws:organizations::{MANAGEMENT}:{kind}/{ORG_ID}/{ident}"  # noqa: E731
+    def org_arn(kind: str, ident: str) -> str:
+        return f"arn:aws:organizations::{MANAGEMENT}:{kind}/{ORG_ID}/{ident}"
 
     def target(ident: str) -> dict:
         if ident == ROOT_ID:
