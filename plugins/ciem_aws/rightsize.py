@@ -10,6 +10,7 @@ wildcard grants nothing more today.
 from __future__ import annotations
 
 import json
+import os
 from typing import Iterable
 
 from ciem.catalog import PermissionCatalog
@@ -92,7 +93,7 @@ def render_policy(identity: str, used: Iterable[UsageRecord]) -> RenderedPolicy:
     counters: dict[str, int] = {}
     for (service, arns), names in sorted(groups.items()):
         counters[service] = counters.get(service, 0) + 1
-        sid = "".join(part.capitalize() for part in service.replace("-", " ").split()) + str(counters[service])
+        sid = "".join(part.capitalize() for part in service.replace("-", " ").split()) + f"Use{counters[service]}"
         actions = compress_actions(names, catalog)
         statements.append({
             "Sid": sid,
@@ -111,6 +112,12 @@ def render_policy(identity: str, used: Iterable[UsageRecord]) -> RenderedPolicy:
         warnings.append("used per service-level data only, actions unknown, left out: " + ", ".join(sorted(service_level)))
     if unknown:
         warnings.append("not in the AWS catalog, left out: " + ", ".join(sorted(unknown)))
+    for name, arns in sorted(resources.items()):
+        common = os.path.commonprefix(sorted(arns)) if len(arns) > 1 and ANY_RESOURCE not in arns else ""
+        if "/" in common:
+            folder = common[: common.rindex("/") + 1]
+            warnings.append(f"{name} was used on {len(arns)} resources under {folder}: the policy names each; "
+                            f"{folder}* would also grant those not used yet")
     size = len("".join(document.split()))
     if size > MANAGED_POLICY_LIMIT:
         warnings.append(f"{size} characters: more than the {MANAGED_POLICY_LIMIT} a managed policy holds; split it")

@@ -10,9 +10,13 @@ Conventions the core reads, whatever the cloud:
 - An action written as a pattern (``service:*``) records that the service was used without saying
   which actions (a service-level last-accessed report): the service counts as used and its actions
   are neither used nor unused, only "not judged".
-- ``Identity.attributes`` may carry ``last_used`` and ``created`` (ISO-8601 strings or datetimes)
-  and ``credentials``: a list of ``{"id", "active", "last_used", "created"}`` for long-term
-  credentials such as access keys. The store's own observations are merged with them.
+- ``Identity.attributes`` may carry ``last_used``, ``password_last_used`` and ``created`` (ISO-8601
+  strings or datetimes; anything else, such as "N/A", reads as unknown) and ``access_keys``: a list
+  of ``{"id" (optional), "active", "last_used"}`` for long-term keys. The store's own observations
+  are merged with them: a key the logs name by id counts as used when the logs last saw it.
+- "Granted" is effective access, as the index holds it: what identity policies allow, and also what
+  resource policies and grants give the identity, since its credentials can do all of it. Each
+  source is named in the right-sizing diff.
 """
 
 from __future__ import annotations
@@ -300,8 +304,8 @@ def window_warnings(store: UsageStore, window_days: int, since: datetime, attrib
 
 def _credentials(store: UsageStore, attributes: Mapping[str, Any]) -> list[CredentialUse]:
     out = []
-    for item in attributes.get("credentials") or ():
-        credential_id = str(item.get("id") or "")
+    for number, item in enumerate(attributes.get("access_keys") or (), start=1):
+        credential_id = str(item.get("id") or f"access key {number}")
         last = _parse_time(item.get("last_used"))
         seen = store.credentials.get(credential_id) if credential_id else None
         if seen is not None:
@@ -369,13 +373,16 @@ def unused(
     )
 
 
-_ACTING_KINDS = frozenset(kind for kind in IdentityKind if kind not in (IdentityKind.GROUP, IdentityKind.EXTERNAL))
+# Groups do not act; outside principals are not the estate's to clean up; federated principals act
+# through the roles they assume, which is where their use is recorded.
+_ACTING_KINDS = frozenset(kind for kind in IdentityKind
+                          if kind not in (IdentityKind.GROUP, IdentityKind.EXTERNAL, IdentityKind.FEDERATED))
 
 
 def unused_identities(
     index: EffectiveAccessIndex, window_days: int = DEFAULT_WINDOW_DAYS, now: datetime | None = None
 ) -> list[UnusedAccess]:
-    """Every identity of the estate (groups and outside principals aside) unused for the window."""
+    """Every acting identity of the estate unused for the window (see ``_ACTING_KINDS``)."""
     check_window(window_days)
     now = _now(now)
     found = []

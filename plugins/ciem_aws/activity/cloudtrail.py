@@ -15,7 +15,8 @@ Each record becomes one usage record per IAM action it exercised (see
 - ``credential`` is the long-term access key behind the call (directly, or through the session key
   that key obtained with ``GetSessionToken``/``GetFederationToken``);
 - ``caller`` is the service that made the call on the identity's behalf (``invokedBy``);
-- ``resource`` is the ARN the record names for the action's resource type, else empty.
+- ``resource`` is the ARN the record names for the action's resource type (in ``resources``, among the
+  request parameters or response elements, or an S3 bucket and key), else empty.
 
 Calls AWS denied prove nothing about use and are skipped; so are records of a service acting as
 itself and sign-in events, which exercise no IAM action. Unmapped events are counted.
@@ -145,15 +146,15 @@ class CloudTrailReader:
         user = record.get("userIdentity")
         if not isinstance(user, dict):
             raise InputError(name, f"{where}.userIdentity", "missing or not an object")
-        if record.get("eventType") in _NOT_API_CALLS or user.get("type") == "AWSService":
-            self.stats.skipped += 1
-            return
         if _denied(str(record.get("errorCode") or "")):
             self.stats.denied += 1
             return
         identity, credential = self._identity(user)
         if not record.get("errorCode"):
             self._learn_session_key(source, event, record, identity, credential)
+        if record.get("eventType") in _NOT_API_CALLS or user.get("type") == "AWSService":
+            self.stats.skipped += 1
+            return
         if not identity:
             self.stats.unattributed += 1
             return
@@ -243,11 +244,13 @@ def _resource(target: ActionTarget, record: dict[str, Any]) -> str:
         if "bucket" in target.resource_types:
             return f"arn:{partition}:s3:::{bucket}"
         return ""
-    for value in parameters.values():
-        if isinstance(value, str) and value.startswith("arn:") and any(
-            matches_pattern(p, value) for p in target.arn_patterns
-        ):
-            return value
+    response = record.get("responseElements")
+    for values in (parameters, response if isinstance(response, dict) else {}):
+        for value in values.values():
+            if isinstance(value, str) and value.startswith("arn:") and any(
+                matches_pattern(p, value) for p in target.arn_patterns
+            ):
+                return value
     return ""
 
 
