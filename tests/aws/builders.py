@@ -134,12 +134,14 @@ def account(users=(), roles=(), groups=(), policies=(), resources=None, credenti
 
 
 def organization(parents: dict[str, str], ous: dict[str, str] = None, scps: Iterable[tuple[str, dict, list[str]]] = (),
-                 rcps: Iterable[tuple[str, dict, list[str]]] = (), management: str = MGMT) -> dict[str, Any]:
+                 rcps: Iterable[tuple[str, dict, list[str]]] = (), management: str = MGMT,
+                 without_full_access: Iterable[str] = ()) -> dict[str, Any]:
     """``parents``: account -> parent id; ``ous``: OU id -> parent id; policies: (id, document, target ids).
-    FullAWSAccess is attached to the root and every OU and account, as AWS does."""
+    FullAWSAccess is attached to the root and every OU and account, as AWS does, except to
+    ``without_full_access`` (an allow-list SCP replaces it there)."""
     ous = ous or {}
     full = doc(allow("*"))
-    nodes = [ROOT, *ous, *parents, management]
+    nodes = [n for n in (ROOT, *ous, *parents, management) if n not in set(without_full_access)]
     policies = [{"summary": {"Id": "p-full", "Type": "SERVICE_CONTROL_POLICY"}, "document": full,
                  "targets": [{"TargetId": n} for n in nodes]}]
     policies += [{"summary": {"Id": pid, "Type": "SERVICE_CONTROL_POLICY"}, "document": d,

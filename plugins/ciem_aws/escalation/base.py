@@ -184,8 +184,9 @@ class PassRoleToNew(EscalationMethod):
                 yield from self._service_edges(context, source, account, service)
 
     def _service_edges(self, context: EscalationContext, source: Effective, account: str, service: str) -> Iterator[Edge]:
+        passable = source.targets(context.catalog.bit(PASS_ROLE))
         for role, trust_keys in context.roles_trusting(service, account):
-            if not context.wanted(source, role.arn):
+            if passable is not None and role.arn not in passable or not context.wanted(source, role.arn):
                 continue
             extra = self.extra_needs(context, source, role)
             if extra is None:

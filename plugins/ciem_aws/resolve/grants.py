@@ -25,7 +25,7 @@ from ciem.patterns import glob_match, is_literal, literal_prefix
 from ciem_aws import PROVIDER
 from ciem_aws.policy.conditions import evaluate_conditions
 from ciem_aws.policy.document import Policy, Statement
-from ciem_aws.policy.variables import LITERAL_QUESTION, LITERAL_STAR, ContextView, substitute_pattern
+from ciem_aws.policy.variables import ABSENT, LITERAL_QUESTION, LITERAL_STAR, UNKNOWN, ContextView, substitute_pattern
 
 from ciem_aws.resolve.principals import Estate, Principal
 
@@ -162,10 +162,29 @@ class Compiler:
 
 # --- the principal's request context ------------------------------------------------------------
 
+class _UserView(ContextView):
+    """An IAM user's requests carry exactly its tags: an ``aws:PrincipalTag/`` key it lacks is absent
+    (a role session may carry session tags, so for roles such keys stay unknown)."""
+
+    __slots__ = ()
+
+    def lookup(self, key: str) -> tuple[str, tuple[str, ...]]:
+        state, values = super().lookup(key)
+        if state == UNKNOWN and key.lower().startswith("aws:principaltag/"):
+            return ABSENT, ()
+        return state, values
+
+    def with_defaults(self, defaults: Mapping[str, Any], absent: Iterable[str] = ()) -> ContextView:
+        view = super().with_defaults(defaults, tuple(absent))
+        view.__class__ = _UserView
+        return view
+
+
 def principal_context(estate: Estate, principal: Principal) -> ContextView:
     """What every request of ``principal`` carries, and the keys known to be absent."""
     values, absent = principal_values(estate, principal)
-    return ContextView(values, complete=False, absent=absent)
+    view_type = _UserView if principal.kind == "user" else ContextView
+    return view_type(values, complete=False, absent=absent)
 
 
 def principal_values(estate: Estate, principal: Principal) -> tuple[dict[str, Any], list[str]]:
@@ -313,6 +332,22 @@ class Effective:
         self.bits = 0
         for item in allows:
             self.bits |= item.bits
+        self._targets: dict[int, frozenset[str] | None] = {}
+
+    def targets(self, bit: int) -> frozenset[str] | None:
+        """The resources the allows name for an action when every one names them literally (a
+        ``PassRole`` on three role ARNs), or None when some allow uses a wildcard. Lets callers
+        visit only those resources instead of every candidate."""
+        if bit not in self._targets:
+            found: set[str] | None = set()
+            for item in self.allows:
+                if item.bits & bit:
+                    if not all(is_literal(p) for p in item.include):
+                        found = None
+                        break
+                    found.update(item.include)
+            self._targets[bit] = None if found is None else frozenset(found)
+        return self._targets[bit]
 
     def _reevaluate(self, item: Item, extra: Mapping[str, Any] | None) -> tuple[bool, tuple[str, ...]]:
         if not extra or not item.pending:

@@ -198,15 +198,28 @@ class TrustResolver:
         self.assume_bit = layers.catalog.bit(ASSUME) if ASSUME in layers.catalog else 0
         # Principals whose identity side allows sts:AssumeRole somewhere: the only candidates for
         # account-wide trust, so that a role trusting an account does not visit every principal.
-        self._assumers: dict[str, list[Principal]] = {}
+        self._assumers: dict[str, tuple[dict[str, list[Principal]], list[Principal]]] = {}
         # role ARN -> {service principal: condition keys}: the services that can assume the role.
         self.services: dict[str, dict[str, tuple[str, ...]]] = {}
 
-    def assumers(self, account: str) -> list[Principal]:
+    def assumers(self, account: str, role: str) -> list[Principal]:
+        """Principals of ``account`` whose identity side may allow sts:AssumeRole on ``role``."""
         if account not in self._assumers:
-            self._assumers[account] = [p for p in self.index.by_account.get(account, [])
-                                       if self.layers.effective(p).bits & self.assume_bit]
-        return self._assumers[account]
+            named: dict[str, list[Principal]] = {}
+            wildcard: list[Principal] = []
+            for principal in self.index.by_account.get(account, []):
+                effective = self.layers.effective(principal)
+                if not effective.bits & self.assume_bit:
+                    continue
+                targets = effective.targets(self.assume_bit)
+                if targets is None:
+                    wildcard.append(principal)
+                else:
+                    for target in targets:
+                        named.setdefault(target, []).append(principal)
+            self._assumers[account] = (named, wildcard)
+        named, wildcard = self._assumers[account]
+        return named.get(role, []) + wildcard
 
     def edges(self) -> Iterator[Edge]:
         for role in self.estate.principals.values():
@@ -241,7 +254,7 @@ class TrustResolver:
         named = named_principals(statement)
         pool = None
         if named.accounts:
-            pool = [p for account in named.accounts for p in self.assumers(account)]
+            pool = [p for account in named.accounts for p in self.assumers(account, role.arn)]
         found: list[str] = []
         for candidate in candidates(statement, self.index, self.externals, role.arn, found, pool):
             caller = candidate.principal

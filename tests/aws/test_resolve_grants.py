@@ -1,0 +1,361 @@
+"""Effective grants through every AWS policy layer, resource policies, identities and resources."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ciem.errors import InputError
+from ciem.model import IdentityKind, Sensitivity
+
+from builders import (
+    A, B, MGMT, OUTSIDE, ROOT, account, allow, can, catalog, deny, doc, grants_of, group, group_arn, managed,
+    organization, policy_arn, role, role_arn, run, service_trust, snapshot, trusts, user, user_arn,
+)
+from ciem_aws.resolve import resolve
+
+ALICE = user_arn("alice")
+BUCKET = "arn:aws:s3:::data"
+OBJECT = BUCKET + "/report.csv"
+
+
+def test_inline_managed_default_version_and_group_policies_all_grant():
+    old = doc(allow("iam:*"))
+    result = run({A: account(
+        users=[user("alice", doc(allow("s3:GetObject", OBJECT)), managed=[policy_arn("p")], groups=["devs"])],
+        groups=[group("devs", doc(allow("sqs:SendMessage")))],
+        policies=[managed(policy_arn("p"), doc(allow("ec2:DescribeInstances")), old)],
+    )})
+    assert can(result, ALICE, "s3:GetObject", OBJECT) == "allow"
+    assert can(result, ALICE, "s3:GetObject", BUCKET + "/other") is None
+    assert can(result, ALICE, "ec2:DescribeInstances", "*") == "allow"
+    assert can(result, ALICE, "sqs:SendMessage", "arn:aws:sqs:us-east-1:111111111111:q") == "allow"
+    # Only the default version counts.
+    assert can(result, ALICE, "iam:CreateUser", "arn:aws:iam::111111111111:user/x") is None
+    provenance = {p for g in grants_of(result, ALICE) for p in g.provenance}
+    assert f"inline:{group_arn('devs')}/p0#0" in provenance
+    assert f"{policy_arn('p')}#0" in provenance
+
+
+def test_grants_are_symbolic_and_share_action_sets():
+    same = doc(allow(["s3:GetObject", "s3:PutObject"], "arn:aws:s3:::shared/*"))
+    result = run({A: account(users=[user(f"u{i}", same) for i in range(5)])})
+    grants = [g for g in result.grants if g.identity.startswith("arn:aws:iam::111111111111:user/u")]
+    assert len(grants) == 5
+    assert all(g.actions is grants[0].actions for g in grants)
+    assert all(g.resources is grants[0].resources for g in grants)
+    assert grants[0].actions == {"s3:GetObject", "s3:PutObject"}
+
+
+def test_not_action_is_every_action_but_the_listed():
+    result = run({A: account(users=[user("alice", doc(allow(None, not_actions=["iam:*", "organizations:*"])))])})
+    assert can(result, ALICE, "s3:DeleteBucket", BUCKET) == "allow"
+    assert can(result, ALICE, "iam:CreateUser", "arn:aws:iam::111111111111:user/x") is None
+    assert can(result, ALICE, "organizations:LeaveOrganization", "*") is None
+
+
+def test_not_resource_excludes_the_listed_resources():
+    result = run({A: account(users=[user("alice", doc(allow("s3:GetObject", None, not_resources=["arn:aws:s3:::secret/*"])))])})
+    assert can(result, ALICE, "s3:GetObject", OBJECT) == "allow"
+    assert can(result, ALICE, "s3:GetObject", "arn:aws:s3:::secret/key") is None
+
+
+def test_permission_boundary_intersects_and_narrows_resources():
+    boundary = policy_arn("boundary")
+    result = run({A: account(
+        users=[user("alice", doc(allow(["s3:*", "iam:*"])), boundary=boundary), user("bob", doc(allow(["s3:*", "iam:*"])))],
+        policies=[managed(boundary, doc(allow("s3:*", "arn:aws:s3:::data*")))],
+    )})
+    assert can(result, ALICE, "s3:GetObject", OBJECT) == "allow"
+    assert can(result, ALICE, "s3:GetObject", "arn:aws:s3:::other/x") is None
+    assert can(result, ALICE, "iam:CreateUser", "arn:aws:iam::111111111111:user/x") is None
+    assert can(result, user_arn("bob"), "iam:CreateUser", "arn:aws:iam::111111111111:user/x") == "allow"
+    narrowed = [g for g in grants_of(result, ALICE) if "s3:GetObject" in g.actions][0]
+    assert narrowed.resources.also == (("arn:aws:s3:::data*",),)
+    assert narrowed.provenance == (f"{boundary}#0", f"inline:{ALICE}/p0#0")
+
+
+def _org_estate(scps, without_full_access=()):
+    org = organization({A: "ou-prod", B: ROOT}, {"ou-prod": ROOT}, scps=scps, without_full_access=without_full_access)
+    admin = doc(allow("*"))
+    data = {
+        A: account(users=[user("alice", admin)],
+                   roles=[role("AWSServiceRoleForSupport", service_trust("support.amazonaws.com"), admin,
+                               path="/aws-service-role/support.amazonaws.com/")]),
+        B: account(users=[user("bob", admin, account=B)]),
+        MGMT: account(users=[user("boss", admin, account=MGMT)]),
+    }
+    return run(data, org)
+
+
+def test_scp_levels_root_first_each_must_allow():
+    allow_list = doc(allow(["s3:*", "ec2:*"]))
+    result = _org_estate([("p-ou", allow_list, ["ou-prod"])], without_full_access=["ou-prod"])
+    # A sits under ou-prod, whose SCP allows only S3 and EC2.
+    assert can(result, ALICE, "s3:GetObject", OBJECT) == "allow"
+    assert can(result, ALICE, "iam:CreateUser", "arn:aws:iam::111111111111:user/x") is None
+    # B hangs from the root: FullAWSAccess only.
+    assert can(result, user_arn("bob", B), "iam:CreateUser", "arn:aws:iam::222222222222:user/x") == "allow"
+    # The management account and service-linked roles are exempt from SCPs.
+    assert can(result, user_arn("boss", MGMT), "iam:CreateUser", "arn:aws:iam::999999999999:user/x") == "allow"
+    linked = "arn:aws:iam::111111111111:role/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport"
+    assert can(result, linked, "iam:CreateUser", "arn:aws:iam::111111111111:user/x") == "allow"
+    scoped = [g for g in grants_of(result, ALICE) if "s3:GetObject" in g.actions][0]
+    # Outermost first; FullAWSAccess levels narrow nothing and are left out.
+    assert scoped.provenance == ("scp:p-ou#0", f"inline:{ALICE}/p0#0")
+
+
+def test_unconditional_scp_deny_is_subtracted_and_partial_deny_stays_a_deny_grant():
+    scp = doc(deny("iam:*"), deny("s3:DeleteBucket", "arn:aws:s3:::prod-*"))
+    result = _org_estate([("p-deny", scp, [ROOT])])
+    assert can(result, ALICE, "iam:CreateUser", "arn:aws:iam::111111111111:user/x") is None
+    assert not any("iam:CreateUser" in g.actions for g in grants_of(result, ALICE))
+    assert can(result, ALICE, "s3:DeleteBucket", "arn:aws:s3:::prod-data") is None
+    assert can(result, ALICE, "s3:DeleteBucket", "arn:aws:s3:::dev-data") == "allow"
+    partial = [g for g in grants_of(result, ALICE, deny=True) if "s3:DeleteBucket" in g.actions]
+    assert partial and partial[0].conditions == () and partial[0].resources.include == ("arn:aws:s3:::prod-*",)
+
+
+def test_conditional_deny_is_emitted_with_its_keys():
+    scp = doc(deny("*", condition={"StringNotEquals": {"aws:RequestedRegion": ["eu-west-1"]}}))
+    result = _org_estate([("p-region", scp, ["ou-prod"])])
+    denies = grants_of(result, ALICE, deny=True)
+    assert denies and denies[0].conditions == ("aws:RequestedRegion",)
+    assert can(result, ALICE, "s3:GetObject", OBJECT) == "conditional"
+    assert can(result, user_arn("bob", B), "s3:GetObject", OBJECT) == "allow"
+
+
+def test_identity_deny_folds_and_boundary_deny_applies():
+    boundary = policy_arn("b")
+    result = run({A: account(
+        users=[user("alice", doc(allow("s3:*"), deny("s3:DeleteObject")), boundary=boundary)],
+        policies=[managed(boundary, doc(allow("*"), deny("s3:PutObject", BUCKET + "/*")))],
+    )})
+    assert can(result, ALICE, "s3:DeleteObject", OBJECT) is None
+    assert can(result, ALICE, "s3:PutObject", OBJECT) is None
+    assert can(result, ALICE, "s3:PutObject", "arn:aws:s3:::other/x") == "allow"
+
+
+def test_conditions_on_principal_facts_are_decided():
+    team = {"StringEquals": {"aws:PrincipalTag/team": "data"}}
+    result = run({A: account(users=[
+        user("alice", doc(allow("s3:GetObject", condition=team)), tags={"team": "data"}),
+        user("bob", doc(allow("s3:GetObject", condition=team)), tags={"team": "web"}),
+        user("carol", doc(allow("s3:GetObject", condition=team))),
+        user("dave", doc(allow("s3:GetObject", condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}))),
+        user("erin", doc(allow("s3:GetObject", condition={"StringEquals": {"aws:PrincipalAccount": A}}))),
+    ])})
+    assert can(result, ALICE, "s3:GetObject", OBJECT) == "allow"
+    assert can(result, user_arn("bob"), "s3:GetObject", OBJECT) is None
+    assert can(result, user_arn("carol"), "s3:GetObject", OBJECT) is None  # an untagged user has no such tag
+    assert can(result, user_arn("dave"), "s3:GetObject", OBJECT) == "conditional"
+    assert grants_of(result, user_arn("dave"))[0].conditions == ("aws:SourceIp",)
+    assert can(result, user_arn("erin"), "s3:GetObject", OBJECT) == "allow"
+
+
+def test_org_condition_is_decided_from_the_organization():
+    org = organization({A: ROOT, B: ROOT})
+    in_org = doc(allow("s3:GetObject", condition={"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}))
+    elsewhere = doc(allow("s3:GetObject", condition={"StringEquals": {"aws:PrincipalOrgID": "o-other"}}))
+    result = run({A: account(users=[user("alice", in_org), user("bob", elsewhere)])}, org)
+    assert can(result, ALICE, "s3:GetObject", OBJECT) == "allow"
+    assert can(result, user_arn("bob"), "s3:GetObject", OBJECT) is None
+
+
+def test_policy_variables_are_substituted_per_principal():
+    home = doc(allow("s3:*", "arn:aws:s3:::home/${aws:username}/*"))
+    result = run({A: account(users=[user("alice", home)], roles=[role("r", trusts({"AWS": A}), home)])})
+    assert can(result, ALICE, "s3:GetObject", "arn:aws:s3:::home/alice/x") == "allow"
+    assert can(result, ALICE, "s3:GetObject", "arn:aws:s3:::home/bob/x") is None
+    # A role session has no aws:username: the statement matches nothing.
+    assert can(result, role_arn("r"), "s3:GetObject", "arn:aws:s3:::home/alice/x") is None
+
+
+def test_unknown_action_is_reported_as_a_gap():
+    result = run({A: account(users=[user("alice", doc(allow(["s3:GetObject", "s3:GetObjetc"])))])})
+    gaps = [g for g in result.gaps if g.operation == "unknown-action"]
+    assert len(gaps) == 1 and gaps[0].scope == f"inline:{ALICE}/p0#0" and "s3:GetObjetc" in gaps[0].reason
+
+
+def test_malformed_input_names_the_place():
+    bad = account(users=[user("alice", {"Version": "2012-10-17", "Statement": [{"Effect": "Maybe", "Action": "*"}]})])
+    with pytest.raises(InputError) as error:
+        resolve([snapshot({A: bad}, source="export-dir")], catalog=catalog())
+    assert "export-dir" in str(error.value) and "UserDetailList[0].UserPolicyList[0].PolicyDocument" in str(error.value)
+
+
+# --- resource policies --------------------------------------------------------------------------
+
+def _bucket(name: str, policy=None, **extra):
+    return {"Name": name, "Region": "us-east-1", "Policy": policy, "Tags": {}, **extra}
+
+
+def test_identity_policy_does_not_reach_another_collected_accounts_resources():
+    result = run({
+        A: account(users=[user("alice", doc(allow("s3:GetObject")))], resources={"s3": {"Buckets": [_bucket("mine")]}}),
+        B: account(resources={"s3": {"Buckets": [_bucket("theirs")]}}),
+    })
+    assert can(result, ALICE, "s3:GetObject", "arn:aws:s3:::mine/x") == "allow"
+    assert can(result, ALICE, "s3:GetObject", "arn:aws:s3:::theirs/x") is None
+    assert can(result, ALICE, "s3:GetObject", "arn:aws:s3:::uncollected/x") == "allow"
+
+
+def test_cross_account_resource_policy_needs_both_sides():
+    policy = doc(allow("s3:GetObject", "arn:aws:s3:::theirs/*", principal={"AWS": ALICE}),
+                 allow("s3:GetObject", "arn:aws:s3:::theirs/*", principal={"AWS": user_arn("bob")}))
+    result = run({
+        A: account(users=[user("alice", doc(allow("s3:*"))), user("bob")]),
+        B: account(resources={"s3": {"Buckets": [_bucket("theirs", policy)]}}),
+    })
+    assert can(result, ALICE, "s3:GetObject", "arn:aws:s3:::theirs/x") == "allow"
+    assert can(result, ALICE, "s3:PutObject", "arn:aws:s3:::theirs/x") is None
+    assert can(result, user_arn("bob"), "s3:GetObject", "arn:aws:s3:::theirs/x") is None
+
+
+def test_same_account_resource_policy_naming_the_principal_grants_alone():
+    policy = doc(allow("s3:GetObject", "arn:aws:s3:::data/*", principal={"AWS": ALICE}),
+                 allow("s3:PutObject", "arn:aws:s3:::data/*", principal={"AWS": f"arn:aws:iam::{A}:root"}))
+    result = run({A: account(users=[user("alice")], resources={"s3": {"Buckets": [_bucket("data", policy)]}})})
+    assert can(result, ALICE, "s3:GetObject", OBJECT) == "allow"
+    # Naming the account only delegates to identity policies, which grant nothing here.
+    assert can(result, ALICE, "s3:PutObject", OBJECT) is None
+
+
+def test_resource_policy_grant_still_obeys_scps():
+    policy = doc(allow("s3:GetObject", "arn:aws:s3:::data/*", principal={"AWS": ALICE}))
+    org = organization({A: ROOT}, scps=[("p-nos3", doc(deny("s3:*")), [A])])
+    result = run({A: account(users=[user("alice")], resources={"s3": {"Buckets": [_bucket("data", policy)]}})}, org)
+    assert can(result, ALICE, "s3:GetObject", OBJECT) is None
+
+
+def test_public_policy_names_an_external_identity_and_block_public_access_restricts_it():
+    public = doc(allow("s3:GetObject", "arn:aws:s3:::open/*", principal="*"))
+    result = run({A: account(users=[user("alice")], resources={"s3": {"Buckets": [
+        _bucket("open", public), _bucket("shut", doc(allow("s3:GetObject", "arn:aws:s3:::shut/*", principal="*")),
+                                         PublicAccessBlock={"RestrictPublicBuckets": True})]}})})
+    assert can(result, "*", "s3:GetObject", "arn:aws:s3:::open/x") == "allow"
+    assert can(result, "*", "s3:GetObject", "arn:aws:s3:::shut/x") is None
+    # A principal of the bucket's own account is still granted by the public statement.
+    assert can(result, ALICE, "s3:GetObject", "arn:aws:s3:::shut/x") == "allow"
+    public_identity = [i for i in result.identities if i.id == "*"][0]
+    assert public_identity.kind == IdentityKind.EXTERNAL
+
+
+def test_uncollected_account_in_a_resource_policy_is_an_external_identity():
+    policy = doc(allow("sqs:SendMessage", "*", principal={"AWS": OUTSIDE}))
+    queue = f"arn:aws:sqs:us-east-1:{A}:q"
+    result = run({A: account(resources={"sqs": {"Queues": [{"QueueUrl": "https://q", "Arn": queue, "Policy": policy}]}})})
+    outsider = f"arn:aws:iam::{OUTSIDE}:root"
+    assert can(result, outsider, "sqs:SendMessage", queue) == "allow"
+    assert can(result, outsider, "sqs:SendMessage", f"arn:aws:sqs:us-east-1:{A}:other") is None
+    assert [i.kind for i in result.identities if i.id == outsider] == [IdentityKind.EXTERNAL]
+
+
+def _key(key_id: str, policy, **extra):
+    return {"KeyId": key_id, "Arn": f"arn:aws:kms:us-east-1:{A}:key/{key_id}", "Region": "us-east-1",
+            "Policy": policy, "Grants": extra.pop("Grants", []), "Tags": extra.pop("Tags", {})}
+
+
+def test_kms_key_policy_must_delegate_to_the_account():
+    delegating = doc(allow("kms:*", "*", principal={"AWS": f"arn:aws:iam::{A}:root"}))
+    closed = doc(allow("kms:*", "*", principal={"AWS": role_arn("keyadmin")}))
+    result = run({A: account(
+        users=[user("alice", doc(allow("kms:Decrypt")))],
+        roles=[role("keyadmin", trusts({"AWS": A}))],
+        resources={"kms": {"Keys": [_key("open", delegating), _key("closed", closed)]}},
+    )})
+    key = f"arn:aws:kms:us-east-1:{A}:key/"
+    assert can(result, ALICE, "kms:Decrypt", key + "open") == "allow"
+    assert can(result, ALICE, "kms:Decrypt", key + "closed") is None
+    assert can(result, ALICE, "kms:Decrypt", key + "uncollected") == "allow"
+    # The key policy names the role itself: that grants with no identity policy.
+    assert can(result, role_arn("keyadmin"), "kms:ScheduleKeyDeletion", key + "closed") == "allow"
+    assert can(result, role_arn("keyadmin"), "kms:ScheduleKeyDeletion", key + "open") is None
+
+
+def test_kms_grant_gives_its_operations():
+    closed = doc(allow("kms:*", "*", principal={"AWS": role_arn("keyadmin")}))
+    grant = {"GrantId": "g1", "GranteePrincipal": ALICE, "Operations": ["Decrypt"]}
+    result = run({A: account(users=[user("alice")], roles=[role("keyadmin", trusts({"AWS": A}))],
+                             resources={"kms": {"Keys": [_key("k", closed, Grants=[grant])]}})})
+    key = f"arn:aws:kms:us-east-1:{A}:key/k"
+    assert can(result, ALICE, "kms:Decrypt", key) == "allow"
+    assert can(result, ALICE, "kms:Encrypt", key) is None
+
+
+def test_rcp_denies_outsiders_on_the_accounts_resources():
+    rcp = doc(deny("s3:*", principal="*", condition={"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}}))
+    org = organization({A: ROOT}, rcps=[("p-perimeter", rcp, [ROOT])])
+    public = doc(allow("s3:GetObject", "arn:aws:s3:::open/*", principal="*"))
+    result = run({A: account(users=[user("alice", doc(allow("s3:*")))],
+                             resources={"s3": {"Buckets": [_bucket("open", public)]}})}, org)
+    assert can(result, "*", "s3:GetObject", "arn:aws:s3:::open/x") == "conditional"
+    assert can(result, ALICE, "s3:GetObject", "arn:aws:s3:::open/x") == "allow"
+
+
+# --- identities and resources ---------------------------------------------------------------------
+
+def test_identities_humans_aliases_and_attributes():
+    report = [{"user": "alice", "arn": ALICE, "password_enabled": "true", "mfa_active": "true",
+               "password_last_used": "2026-01-01T00:00:00+00:00", "access_key_1_active": "true",
+               "access_key_1_last_rotated": "2025-01-01T00:00:00+00:00", "access_key_1_last_used_date": "N/A",
+               "access_key_2_active": "false"},
+              {"user": "ci", "arn": user_arn("ci"), "password_enabled": "false", "mfa_active": "false"}]
+    result = run({A: account(
+        users=[user("alice", AccessKeys=[{"AccessKeyId": "AKIAIOSFODNN7EXAMPLE"}]), user("ci")],
+        roles=[role("sso", trusts({"Federated": f"arn:aws:iam::{A}:saml-provider/okta"}, "sts:AssumeRoleWithSAML")),
+               role("app", service_trust("lambda.amazonaws.com"))],
+        groups=[group("g")],
+        credential_report=report,
+    )})
+    by_id = {i.id: i for i in result.identities}
+    alice = by_id[ALICE]
+    assert alice.human and "AKIAIOSFODNN7EXAMPLE" in alice.aliases and alice.attributes["mfa"] is True
+    assert alice.attributes["access_keys"][0]["active"] is True and alice.attributes["password_last_used"]
+    assert not by_id[user_arn("ci")].human
+    assert by_id[role_arn("sso")].human and not by_id[role_arn("app")].human
+    assert "app@111111111111" in by_id[role_arn("app")].aliases
+    assert by_id[f"arn:aws:iam::{A}:saml-provider/okta"].kind == IdentityKind.FEDERATED
+    assert by_id[group_arn("g")].kind == IdentityKind.GROUP
+    assert by_id[f"arn:aws:iam::{A}:root"].human
+
+
+def test_resources_parents_and_sensitivity():
+    org = organization({A: "ou-prod"}, {"ou-prod": ROOT})
+    result = run({A: account(
+        roles=[role("admin", trusts({"AWS": A}), doc(allow("*"))), role("plain", trusts({"AWS": A}))],
+        resources={
+            "s3": {"Buckets": [_bucket("pii", Tags={"data-classification": "Confidential"}), _bucket("logs")]},
+            "secretsmanager": {"Secrets": [{"ARN": f"arn:aws:secretsmanager:us-east-1:{A}:secret:s", "Name": "s"}]},
+            "kms": {"Keys": [_key("k", doc(allow("kms:*", "*", principal={"AWS": A})), Tags={"sensitivity": "restricted"})]},
+        })}, org)
+    by_id = {r.id: r for r in result.resources}
+    assert by_id["arn:aws:s3:::pii"].parents == (ROOT, "ou-prod", A)
+    assert by_id["arn:aws:s3:::pii"].sensitivity == Sensitivity.HIGH
+    assert by_id["arn:aws:s3:::logs"].sensitivity == Sensitivity.NONE
+    assert by_id[f"arn:aws:secretsmanager:us-east-1:{A}:secret:s"].sensitivity == Sensitivity.HIGH
+    assert by_id[f"arn:aws:kms:us-east-1:{A}:key/k"].sensitivity == Sensitivity.CRITICAL
+    assert by_id[role_arn("admin")].sensitivity == Sensitivity.CRITICAL
+    assert by_id[role_arn("plain")].sensitivity == Sensitivity.NONE
+
+
+# --- scale ----------------------------------------------------------------------------------------
+
+def test_large_account_resolves_in_seconds():
+    services = ["s3", "ec2", "lambda", "dynamodb", "sqs", "sns", "kms", "logs", "cloudwatch", "ecr"]
+    policies = [managed(policy_arn(f"p{i}"), doc(
+        allow([f"{services[i % 10]}:Get*", f"{services[(i + 3) % 10]}:List*"], f"arn:aws:{services[i % 10]}:*:{A}:*{i}*"),
+        allow("iam:PassRole", role_arn(f"r{i % 1400}"), condition={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}),
+        deny("s3:DeleteBucket"))) for i in range(3000)]
+    roles = [role(f"r{i}", service_trust("lambda.amazonaws.com") if i % 3 else trusts({"AWS": A}),
+                  doc(allow("sts:AssumeRole", role_arn(f"r{(i + 1) % 1400}"))),
+                  managed=[policy_arn(f"p{(i * 2 + k) % 3000}") for k in range(4)]) for i in range(1400)]
+    users = [user(f"u{i}", doc(allow(["lambda:CreateFunction", "lambda:InvokeFunction"])),
+                  managed=[policy_arn(f"p{i}")]) for i in range(200)]
+    started = time.perf_counter()
+    result = run({A: account(users=users, roles=roles, policies=policies)})
+    elapsed = time.perf_counter() - started
+    assert len([i for i in result.identities if i.kind == IdentityKind.ROLE]) == 1400
+    assert any(e.method.startswith("iam:PassRole+lambda:CreateFunction") for e in result.edges)
+    assert elapsed < 20, f"resolution took {elapsed:.1f}s"
