@@ -383,7 +383,7 @@ class Effective:
         if best is None:
             return Verdict(False)
         keys = list(best.conditions)
-        for item in self.denies:
+        for item in self.all_denies:
             # A deny on only part of a pattern leaves the caller free to pick another name.
             if not item.bits & bit or not item.covers(resource):
                 continue
