@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from ciem.catalog import PermissionCatalog
-from ciem.findings import FindingsConfig, UsageEvidence
+from ciem.findings import FindingsConfig
 from ciem.findings.engine import run_scan
 from ciem.index import EffectiveAccessIndex
 from ciem.model import (
@@ -21,6 +21,7 @@ from ciem.model import (
     UsageRecord,
 )
 from ciem.providers import new_manager
+from ciem.usage import UsageStore
 
 P = "testcloud"
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
@@ -67,16 +68,24 @@ def scan(identities, grants=(), edges=(), admin=None, resources=(), config=None,
     resolution = Resolution(P, CATALOG, list(identities), list(resources), list(grants), list(edges),
                             dict(admin or {}))
     index = EffectiveAccessIndex([resolution], built_at=NOW)
-    return run_scan(index, manager or new_manager(load_entry_points=False), NOW,
-                    config=config or FindingsConfig(), usage=usage)
+    if usage is not None:
+        index.usage = usage
+    return run_scan(index, manager or new_manager(load_entry_points=False), NOW, config=config or FindingsConfig())
 
 
 def by_rule(result, rule):
     return [f for f in result.findings if f.rule == rule]
 
 
-def logs(*records, accounts=("acct-1",)) -> UsageEvidence:
-    return UsageEvidence(list(records), NOW - timedelta(days=90), NOW, frozenset(accounts))
+def logs(*records, since_days: int = 100) -> UsageStore:
+    """A usage store whose logs start ``since_days`` before NOW (an event no identity answers to
+    marks the start) and hold ``records``."""
+    start = NOW - timedelta(days=since_days)
+    store = UsageStore()
+    opening = UsageRecord("someone-outside", "store:List", start, start)
+    store.ingest([opening, *records], lambda identifier: identifier if identifier.startswith("tc:") else None,
+                 f"{P}:logs")
+    return store
 
 
 def used(who, action, resource="") -> UsageRecord:

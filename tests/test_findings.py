@@ -15,7 +15,7 @@ from ciem.findings.history import apply_history
 from ciem.findings.model import Factors
 from ciem.findings.scoring import score
 from ciem.hookspec import hookimpl
-from ciem.model import EdgeKind, IdentityKind, Resource, Sensitivity
+from ciem.model import EdgeKind, IdentityKind, Resource, Sensitivity, UsageRecord
 from ciem.providers import new_manager
 
 from findings_estates import LONG_AGO, NOW, P, RECENTLY, by_rule, edge, external, grant, ident, logs, scan, used
@@ -101,9 +101,14 @@ def test_unused_privileged_access_lists_only_unused_privileged_actions():
 
 
 def test_unused_privileged_access_is_silent_when_usage_unknown():
-    result = scan([ident("app")], [grant("app", ["id:AttachPolicy"])],
-                  usage=logs(accounts=("some-other-account",)))
+    # The logs record activity only in acct-1: acct-9 is not known to be logged.
+    result = scan([ident("app", account="acct-9"), ident("busy")], [grant("app", ["id:AttachPolicy"])],
+                  usage=logs(used("busy", "store:Get")))
     assert not by_rule(result, "unused-privileged-access")
+    # Logs that start inside the window do not prove non-use either.
+    late = scan([ident("app"), ident("busy")], [grant("app", ["id:AttachPolicy"])],
+                usage=logs(used("busy", "store:Get"), since_days=30))
+    assert not by_rule(late, "unused-privileged-access")
 
 
 def test_unused_identity_from_logs_and_from_provider_record():
@@ -326,3 +331,20 @@ def test_history_marks_new_open_and_resolved():
     assert [f.status for f in second.findings] == [Status.OPEN]
     assert second.findings[0].first_seen == NOW
     assert [(f.subject, f.status, f.resolved_at) for f in second.resolved] == [("tc:dev", Status.RESOLVED, NOW + timedelta(days=1))]
+
+
+def test_service_level_usage_leaves_that_service_not_judged():
+    # The logs say only that the "id" service was used (a last-accessed report), not which action.
+    result = scan([ident("app")], [grant("app", ["id:AttachPolicy", "compute:Create"])],
+                  usage=logs(used("app", "id:*")))
+    (found,) = by_rule(result, "unused-privileged-access")
+    assert found.details["unused_actions"] == ["compute:Create"]
+
+
+def test_access_key_use_seen_in_the_logs_counts_as_use():
+    key = {"id": "K-1", "active": True, "created": LONG_AGO, "last_used": None}
+    seen = UsageRecord("tc:ci-user", "store:Get", NOW - timedelta(days=2), NOW - timedelta(days=1), credential="K-1")
+    result = scan([ident("ci-user", IdentityKind.USER, access_keys=[key])], usage=logs(seen))
+    assert not by_rule(result, "unused-access-key")
+    assert not by_rule(result, "unused-identity")
+    assert by_rule(scan([ident("ci-user", IdentityKind.USER, access_keys=[key])]), "unused-access-key")

@@ -2,7 +2,7 @@
 and the lifecycle of findings across scans. docs/findings.md documents every rule and the score."""
 
 from ciem.findings.config import FindingsConfig, ToxicCombination, parse_findings_config
-from ciem.findings.context import ScanContext, UsageEvidence
+from ciem.findings.context import ScanContext
 from ciem.findings.model import (
     Finding,
     FindingRule,
@@ -18,5 +18,5 @@ from ciem.findings.model import (
 
 __all__ = [
     "Finding", "FindingRule", "FindingsConfig", "FindingsSink", "Hit", "IdentityRisk", "RuleInfo", "Scan",
-    "ScanContext", "Score", "Status", "ToxicCombination", "Usage", "UsageEvidence", "parse_findings_config",
+    "ScanContext", "Score", "Status", "ToxicCombination", "Usage", "parse_findings_config",
 ]

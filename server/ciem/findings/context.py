@@ -1,14 +1,15 @@
 """What rules read besides the index: settings, the scan time, and usage evidence.
 
-Usage is three-valued. An identity is *covered* when activity logging was on for it through the whole
-window (its account's logs were read); only then does the absence of records mean "unused". An
-identity that is not covered has usage UNKNOWN, unless its provider recorded a last use
-(``attributes["last_used"]``) that settles it.
+Usage is three-valued and never guessed. Activity comes from the index's usage store
+(:mod:`ciem.usage`). An identity is *covered* by it when its provider's activity logs reach back to
+the start of the window and record activity in the identity's account (proof that the account's
+activity is logged); only then does the absence of records mean "unused". Otherwise a last use the
+provider itself recorded (``attributes`` ``last_used``, ``password_last_used``, access keys'
+``last_used``) settles it, and without one usage is UNKNOWN.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any, Iterable, Mapping
@@ -17,39 +18,13 @@ from ciem.catalog import PermissionCatalog
 from ciem.findings.config import FindingsConfig
 from ciem.findings.model import Usage
 from ciem.index import EffectiveAccessIndex
-from ciem.model import AccessLevel, Identity, IdentityKind, Resource, UsageRecord
+from ciem.model import AccessLevel, Identity, IdentityKind, Resource
 from ciem.patterns import glob_match
 from ciem.queries import PrecomputedFacts, WhoCanEntry, precomputed, who_can
+from ciem.usage import UsageStore, usage_of
 
-
-@dataclass
-class UsageEvidence:
-    """Usage records of one window, and which accounts the window's logs cover."""
-
-    records: Iterable[UsageRecord]
-    window_start: datetime
-    window_end: datetime
-    covered_accounts: frozenset[str] = frozenset()
-    _actions: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
-    _resources: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        for record in self.records:
-            if record.last_seen < self.window_start or record.first_seen > self.window_end:
-                continue
-            self._actions.setdefault(record.identity, set()).add(record.action.lower())
-            if record.resource:
-                self._resources.setdefault(record.identity, set()).add(record.resource)
-        self.records = ()
-
-    def covers(self, identity: Identity) -> bool:
-        return identity.account in self.covered_accounts
-
-    def actions(self, identity_id: str) -> set[str]:
-        return self._actions.get(identity_id, set())
-
-    def resources(self, identity_id: str) -> set[str]:
-        return self._resources.get(identity_id, set())
+# Logs that start within this of the window's start still cover it.
+COVERAGE_SLACK = timedelta(days=1)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -64,16 +39,31 @@ def parse_time(value: Any) -> datetime | None:
         return None
 
 
+def covered_accounts(index: EffectiveAccessIndex, store: UsageStore, window_start: datetime) -> frozenset[tuple[str, str]]:
+    """(provider, account) pairs whose activity the store covers for the whole window."""
+    providers = {
+        label.split(":", 1)[0]
+        for label, span in store.coverage.items()
+        if datetime.fromtimestamp(span[0], window_start.tzinfo) <= window_start + COVERAGE_SLACK
+    }
+    accounts = set()
+    for identity_id in store.identities():
+        identity = index.identities.get(identity_id)
+        if identity is not None and identity.provider in providers:
+            accounts.add((identity.provider, identity.account))
+    return frozenset(accounts)
+
+
 class ScanContext:
     """Everything a rule reads; computed facts are cached for the scan."""
 
-    def __init__(self, index: EffectiveAccessIndex, config: FindingsConfig, now: datetime,
-                 usage: UsageEvidence | None = None):
+    def __init__(self, index: EffectiveAccessIndex, config: FindingsConfig, now: datetime):
         self.index = index
         self.config = config
         self.now = now
-        self.usage = usage
         self.window_start = now - timedelta(days=config.usage_window_days)
+        self.usage = usage_of(index)
+        self.covered = covered_accounts(index, self.usage, self.window_start)
         self._held: dict[str, tuple[int, int]] = {}
 
     @cached_property
@@ -118,33 +108,59 @@ class ScanContext:
 
     # -- usage ----------------------------------------------------------------------------------
 
+    def covers(self, identity: Identity) -> bool:
+        return (identity.provider, identity.account) in self.covered
+
+    def key_last_used(self, key: Mapping[str, Any]) -> datetime | None:
+        """An access key's last use: the provider's record or the logs, whichever is later."""
+        recorded = parse_time(key.get("last_used"))
+        logged = self.usage.credentials.get(str(key.get("id", "")))
+        if logged is not None:
+            seen = datetime.fromtimestamp(logged[2], self.now.tzinfo)
+            recorded = seen if recorded is None or seen > recorded else recorded
+        return recorded
+
     def identity_usage(self, identity: Identity) -> tuple[Usage, str]:
         """Whether the identity authenticated or acted in the window, and the evidence."""
-        if self.usage is not None and self.usage.covers(identity):
-            if self.usage.actions(identity.id):
-                return Usage.USED, "activity in the window"
-            return Usage.UNUSED, f"no activity in the {self.config.usage_window_days}-day window"
-        last_used = parse_time(identity.attributes.get("last_used"))
-        if last_used is not None:
-            if last_used >= self.window_start:
-                return Usage.USED, f"last used {last_used.date().isoformat()} (provider record)"
-            return Usage.UNUSED, f"last used {last_used.date().isoformat()} (provider record)"
-        created = parse_time(identity.attributes.get("created"))
-        if "last_used" in identity.attributes and created is not None and created < self.window_start:
+        attributes = identity.attributes
+        uses = [(self.usage.last_used(identity.id), "activity logs")]
+        uses += [(parse_time(attributes.get(key)), "provider record") for key in ("last_used", "password_last_used")]
+        uses += [(self.key_last_used(key), "access key") for key in attribute_list(identity, "access_keys")]
+        known = [(moment, source) for moment, source in uses if moment is not None]
+        if known:
+            latest, source = max(known, key=lambda item: item[0])
+            if latest >= self.window_start:
+                return Usage.USED, f"last used {latest.date().isoformat()} ({source})"
+        if self.covers(identity):
+            return Usage.UNUSED, f"no activity in the {self.config.usage_window_days}-day window of the logs"
+        if known:
+            return Usage.UNUSED, f"last used {latest.date().isoformat()} ({source})"
+        created = parse_time(attributes.get("created"))
+        if "last_used" in attributes and created is not None and created < self.window_start:
             return Usage.UNUSED, "never used (provider record)"
         return Usage.UNKNOWN, "no activity evidence"
 
-    def used_actions(self, identity: Identity) -> int | None:
-        """The actions the identity used in the window, or None when its usage is not covered."""
-        if self.usage is None or not self.usage.covers(identity):
+    def used_actions(self, identity: Identity) -> tuple[int, int] | None:
+        """(actions used in the window, actions whose use is not judged because the logs name only
+        their service), or None when the identity's usage is not covered."""
+        if not self.covers(identity):
             return None
         catalog = self.catalog(identity)
-        return catalog.bits_of(name for name in self.usage.actions(identity.id) if name in catalog)
+        used, services = self.usage.used_in(identity.id, catalog, self.window_start)
+        not_judged = 0
+        for service in services:
+            not_judged |= catalog.service_bits(service)
+        return used, not_judged & ~used
 
     def resource_usage(self, identity: Identity, resource_id: str) -> Usage:
-        if self.usage is None or not self.usage.covers(identity):
+        if not self.covers(identity):
             return Usage.UNKNOWN
-        return Usage.USED if resource_id in self.usage.resources(identity.id) else Usage.UNUSED
+        records = self.usage.usage(identity.id, self.window_start)
+        if any(record.resource == resource_id for record in records):
+            return Usage.USED
+        if any(not record.resource or record.resource == "*" for record in records):
+            return Usage.UNKNOWN  # some use names no resource: it may have been this one
+        return Usage.UNUSED
 
     # -- resources ------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ import pluggy
 
 from ciem.errors import ConfigError
 from ciem.findings.config import FindingsConfig
-from ciem.findings.context import ScanContext, UsageEvidence
+from ciem.findings.context import ScanContext
 from ciem.findings.model import Factors, Finding, FindingRule, Hit, IdentityRisk, RuleInfo, Scan, Usage
 from ciem.findings.rules import ToxicCombinationRule, core_rules
 from ciem.findings.scoring import USAGE_FACTOR, identity_exposure, identity_score, score, severity
@@ -60,12 +60,12 @@ def run_scan(
     now: datetime | None = None,
     *,
     config: FindingsConfig | None = None,
-    usage: UsageEvidence | None = None,
 ) -> Scan:
-    """Every enabled rule over ``index``: findings ranked by score, identities ranked by risk."""
+    """Every enabled rule over ``index`` (and its usage store, ``index.usage``): findings ranked by
+    score, identities ranked by risk."""
     now = now or datetime.now(timezone.utc)
     config = config or FindingsConfig()
-    ctx = ScanContext(index, config, now, usage)
+    ctx = ScanContext(index, config, now)
     rules = collect_rules(manager, config)
     findings: dict[str, Finding] = {}
     for rule, _ in rules:

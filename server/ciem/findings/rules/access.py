@@ -154,13 +154,14 @@ class UnusedPrivilegedAccessRule:
             privileged = (sure | conditional) & ctx.privileged_bits(catalog)
             if not privileged:
                 continue
-            used = ctx.used_actions(identity)
-            if used is None:
+            observed = ctx.used_actions(identity)
+            if observed is None:
                 usage, _ = ctx.identity_usage(identity)
                 if usage is not Usage.UNUSED:
                     continue  # which actions were used is unknown: never reported as unused
-                used = 0
-            unused = privileged & ~used
+                observed = (0, 0)
+            used, not_judged = observed
+            unused = privileged & ~used & ~not_judged
             if not unused:
                 continue
             names = action_names(ctx, identity, unused)

@@ -33,11 +33,14 @@ def identity_impact(ctx: ScanContext, identity: Identity) -> tuple[float, str]:
 def actions_usage(ctx: ScanContext, identity: Identity, bits: int) -> tuple[Usage, str]:
     """Whether any of ``bits`` was used in the window, from action-level activity when covered,
     else from the identity's own usage: an identity unused in the window used none of its actions."""
-    used = ctx.used_actions(identity)
-    if used is not None:
+    observed = ctx.used_actions(identity)
+    if observed is not None:
+        used, not_judged = observed
         if used & bits:
             names = ctx.catalog(identity).names(used & bits)[:5]
             return Usage.USED, "used " + ", ".join(names)
+        if not_judged & bits:
+            return Usage.UNKNOWN, "the logs name only the service of some of these actions"
         return Usage.UNUSED, f"none used in the {ctx.config.usage_window_days}-day window"
     usage, reason = ctx.identity_usage(identity)
     if usage is Usage.UNUSED:

@@ -44,7 +44,7 @@ class UnusedIdentityRule:
 
 
 def _key_facts(ctx: ScanContext, key) -> tuple[str, object, object]:
-    return str(key.get("id", "")), parse_time(key.get("created")), parse_time(key.get("last_used"))
+    return str(key.get("id", "")), parse_time(key.get("created")), ctx.key_last_used(key)
 
 
 class UnusedAccessKeyRule:
