@@ -105,9 +105,9 @@ def estate_scan(day: int, *, dev_trusted: bool = True, alice_mfa: bool = False, 
     """
     identities = [
         ident("boss"), ident("dev", human=True), ident("builder"),
-        ident("alice", IdentityKind.USER, True, console_password=True, mfa_enabled=alice_mfa),
+        ident("alice", IdentityKind.USER, True, password_enabled=True, mfa=alice_mfa),
         ident("vendor-role"), external("999", "account", in_organization=False),
-    ] + [ident(f"user-{n:03d}", IdentityKind.USER, True, console_password=True, mfa_enabled=False)
+    ] + [ident(f"user-{n:03d}", IdentityKind.USER, True, password_enabled=True, mfa=False)
          for n in range(extra_users)]
     edges = [edge("builder", "boss", EdgeKind.ESCALATE, method="id:PassRole+compute:Create"),
              edge("ext:999", "vendor-role")]

@@ -139,10 +139,10 @@ def test_unused_and_old_access_keys():
 
 def test_console_without_mfa_only_where_the_export_says_so():
     result = scan([
-        ident("nomfa", IdentityKind.USER, True, console_password=True, mfa_enabled=False),
-        ident("mfa", IdentityKind.USER, True, console_password=True, mfa_enabled=True),
-        ident("unsaid", IdentityKind.USER, True, console_password=True),
-        ident("keyonly", IdentityKind.USER, False, console_password=False, mfa_enabled=False),
+        ident("nomfa", IdentityKind.USER, True, password_enabled=True, mfa=False),
+        ident("mfa", IdentityKind.USER, True, password_enabled=True, mfa=True),
+        ident("unsaid", IdentityKind.USER, True, password_enabled=True),
+        ident("keyonly", IdentityKind.USER, False, password_enabled=False, mfa=False),
     ])
     found = by_rule(result, "console-without-mfa")
     assert [f.subject for f in found] == ["tc:nomfa"]

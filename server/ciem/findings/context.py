@@ -136,7 +136,9 @@ class ScanContext:
         if known:
             return Usage.UNUSED, f"last used {latest.date().isoformat()} ({source})"
         created = parse_time(attributes.get("created"))
-        if "last_used" in attributes and created is not None and created < self.window_start:
+        recorded = any(key in attributes for key in ("last_used", "password_last_used")) or any(
+            "last_used" in key for key in attribute_list(identity, "access_keys"))
+        if recorded and created is not None and created < self.window_start:
             return Usage.UNUSED, "never used (provider record)"
         return Usage.UNKNOWN, "no activity evidence"
 

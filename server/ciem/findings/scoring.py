@@ -76,7 +76,7 @@ def identity_exposure(identity: Identity, now: datetime) -> tuple[float, str]:
             return 0.9, "any principal of another account"
         return 0.8, "a principal outside the estate"
     candidates = []
-    if attributes.get("console_password") and attributes.get("mfa_enabled") is False:
+    if attributes.get("password_enabled") is True and attributes.get("mfa") is False:
         candidates.append((0.9, "password sign-in without MFA"))
     if any(key.get("active") for key in attributes.get("access_keys", ()) if isinstance(key, Mapping)):
         candidates.append((0.7, "active long-lived access keys"))

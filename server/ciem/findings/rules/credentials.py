@@ -2,8 +2,8 @@
 password sign-in without MFA.
 
 They read the provider-neutral attributes docs/findings.md lists (``access_keys``,
-``console_password``, ``mfa_enabled``, ``last_used``, ``created``) and stay silent where the export
-does not say.
+``password_enabled``, ``mfa``, ``last_used``, ``password_last_used``, ``created``) and stay silent
+where the export does not say.
 """
 
 from __future__ import annotations
@@ -43,8 +43,14 @@ class UnusedIdentityRule:
             )
 
 
-def _key_facts(ctx: ScanContext, key) -> tuple[str, object, object]:
-    return str(key.get("id", "")), parse_time(key.get("created")), ctx.key_last_used(key)
+def _keys(ctx: ScanContext, identity):
+    """(label, key, issued, last used) of each active key; issued is when it was created or last
+    rotated, None when the export does not say."""
+    for number, key in enumerate(attribute_list(identity, "access_keys"), start=1):
+        if key.get("active") is not True:
+            continue
+        issued = parse_time(key.get("created")) or parse_time(key.get("last_rotated"))
+        yield str(key.get("id") or f"access key {number}"), key, issued, ctx.key_last_used(key)
 
 
 class UnusedAccessKeyRule:
@@ -57,16 +63,15 @@ class UnusedAccessKeyRule:
 
     def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
         for identity in ctx.internal_identities():
-            for key in attribute_list(identity, "access_keys"):
-                key_id, created, last_used = _key_facts(ctx, key)
-                if not key.get("active") or created is None or created >= ctx.window_start or "last_used" not in key:
+            for key_id, key, created, last_used in _keys(ctx, identity):
+                if created is None or created >= ctx.window_start or "last_used" not in key:
                     continue  # too young to judge, or the export does not say when it was used
                 if last_used is not None and last_used >= ctx.window_start:
                     continue
                 impact, impact_reason = identity_impact(ctx, identity)
                 since = f"last used {last_used.date().isoformat()}" if last_used else "never used"
                 yield Hit(
-                    subject=identity.id, title=f"{identity.name}: access key {key_id} is active and {since}",
+                    subject=identity.id, title=f"{identity.name}: {key_id} is active and {since}",
                     impact=impact, impact_reason=impact_reason,
                     exploitability=1.0, exploitability_reason="a long-lived secret",
                     usage=Usage.UNUSED, key={"access_key": key_id},
@@ -86,9 +91,8 @@ class OldAccessKeyRule:
     def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
         max_age = ctx.config.access_key_max_age_days
         for identity in ctx.internal_identities():
-            for key in attribute_list(identity, "access_keys"):
-                key_id, created, last_used = _key_facts(ctx, key)
-                if not key.get("active") or created is None:
+            for key_id, key, created, last_used in _keys(ctx, identity):
+                if created is None:
                     continue
                 age = (ctx.now - created).days
                 if age <= max_age:
@@ -96,7 +100,7 @@ class OldAccessKeyRule:
                 impact, impact_reason = identity_impact(ctx, identity)
                 recent = last_used is not None and last_used >= ctx.window_start
                 yield Hit(
-                    subject=identity.id, title=f"{identity.name}: access key {key_id} is {age} days old",
+                    subject=identity.id, title=f"{identity.name}: {key_id} was issued {age} days ago",
                     impact=impact, impact_reason=impact_reason,
                     exploitability=1.0, exploitability_reason="a long-lived secret",
                     usage=Usage.USED if recent else Usage.UNUSED if "last_used" in key else Usage.UNKNOWN,
@@ -114,7 +118,7 @@ class ConsoleWithoutMfaRule:
     def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
         for identity in ctx.internal_identities():
             attributes = identity.attributes
-            if attributes.get("console_password") is not True or attributes.get("mfa_enabled") is not False:
+            if attributes.get("password_enabled") is not True or attributes.get("mfa") is not False:
                 continue  # no password, MFA on, or the export does not say
             impact, impact_reason = identity_impact(ctx, identity)
             usage, reason = ctx.identity_usage(identity)
