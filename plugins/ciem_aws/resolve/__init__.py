@@ -17,7 +17,6 @@ from ciem.model import (
 )
 
 from ciem_aws import PROVIDER
-from ciem_aws.escalation.base import EscalationContext, methods
 from ciem_aws.identifiers import normalize_identifier, role_alias, split_arn
 from ciem_aws.resolve.admin import admin_reasons
 from ciem_aws.resolve.grants import Compiler, Item, Layers, principal_values
@@ -63,6 +62,9 @@ def resolve(snapshots: list[Snapshot], *, catalog: PermissionCatalog | None = No
 
     :param catalog: the permission catalog; ``ciem_aws.catalog.aws_catalog()`` by default.
     """
+    # ciem_aws.escalation builds on this package's modules: imported here, not at the top.
+    from ciem_aws.escalation.base import EscalationContext, methods
+
     catalog = _catalog(catalog)
     estate = build_estate(snapshots)
     resources = read_resources(estate)

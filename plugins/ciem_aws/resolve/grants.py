@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 from ciem.catalog import PermissionCatalog
@@ -87,8 +88,24 @@ def _union(*groups: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(k for group in groups for k in group))
 
 
+def _arn_parts(a: str, b: str) -> list[tuple[str, str]] | None:
+    """Both as ARNs, part by part: a wildcard in the first five parts stays within its part, as in
+    AWS's Resource matching."""
+    parts_a, parts_b = a.split(":", 5), b.split(":", 5)
+    if len(parts_a) == 6 and len(parts_b) == 6 and parts_a[0] == parts_b[0] == "arn":
+        return list(zip(parts_a, parts_b))
+    return None
+
+
 def pattern_covers(outer: str, inner: str) -> bool:
     """True only when every string ``inner`` matches also matches ``outer`` (sound, not complete)."""
+    parts = _arn_parts(outer, inner)
+    if parts is not None:
+        return all(_covers(o, i) for o, i in parts)
+    return _covers(outer, inner)
+
+
+def _covers(outer: str, inner: str) -> bool:
     if outer == "*" or outer == inner:
         return True
     if is_literal(inner):
@@ -98,13 +115,38 @@ def pattern_covers(outer: str, inner: str) -> bool:
 
 
 def could_overlap(a: str, b: str) -> bool:
-    """Some string matches both patterns (a sound over-approximation for two wildcard patterns)."""
+    """Some resource matches both patterns."""
+    parts = _arn_parts(a, b)
+    if parts is not None:
+        return all(_overlap(x, y) for x, y in parts)
+    return _overlap(a, b)
+
+
+def _overlap(a: str, b: str) -> bool:
     if is_literal(b):
         return glob_match(a, b)
     if is_literal(a):
         return glob_match(b, a)
-    head_a, head_b = literal_prefix(a), literal_prefix(b)
-    return head_a.startswith(head_b) or head_b.startswith(head_a)
+    return _patterns_intersect(a, b)
+
+
+@lru_cache(maxsize=65536)
+def _patterns_intersect(a: str, b: str) -> bool:
+    """Two ``*``/``?`` patterns share a match: a walk over both, a star eating nothing or one more character."""
+
+    @lru_cache(maxsize=None)
+    def walk(i: int, j: int) -> bool:
+        if i == len(a) and j == len(b):
+            return True
+        if i < len(a) and a[i] == "*":
+            return walk(i + 1, j) or (j < len(b) and walk(i, j + 1))
+        if j < len(b) and b[j] == "*":
+            return walk(i, j + 1) or (i < len(a) and walk(i + 1, j))
+        if i == len(a) or j == len(b):
+            return False
+        return (a[i] == b[j] or a[i] == "?" or b[j] == "?") and walk(i + 1, j + 1)
+
+    return walk(0, 0)
 
 
 def covers(deny: Item, allow: Item) -> bool:
