@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +11,7 @@ from ciem.cli import main
 from ciem.config import parse_config
 from ciem.hookspec import hookimpl
 from ciem.pipeline import IndexHolder, SourceSpec
-from ciem.providers import new_manager
+from ciem.providers import default_manager, new_manager
 from ciem.service import CiemServer
 
 import core_builders
@@ -207,3 +208,27 @@ def test_tls_and_token_options(capsys, secured, tmp_path, monkeypatch):
     monkeypatch.delenv("CIEM_TOKEN")
     status, _, err = run(capsys, "resolve", "tc:bob", "--server", f"localhost:{port}", *tls)
     assert status == 1 and "UNAUTHENTICATED: a valid bearer token is required" in err
+
+
+DEMO = Path(__file__).resolve().parent.parent / "examples" / "aws-demo"
+
+
+@pytest.mark.skipif(not DEMO.is_dir(), reason="the demo estate is not present")
+def test_demo_estate_same_answer_from_server_and_files(capsys, tmp_path):
+    """End to end with the AWS provider: harry reaches legacy-batch-admin through ops and SSM."""
+    manager = default_manager()
+    holder = IndexHolder(specs=[SourceSpec(provider="aws", path=DEMO)], manager=manager)
+    holder.refresh()
+    running = CiemServer(parse_config({"listen": "127.0.0.1:0"}), holder, manager)
+    port = running.start()
+    harry = "arn:aws:iam::222222222222:user/harry"
+    try:
+        argv = ("reach", harry, "--max-hops", "2", "--format", "json")
+        remote = main([*argv, "--server", f"127.0.0.1:{port}"], manager=manager), capsys.readouterr().out
+        local = main([*argv, "--input", f"aws:{DEMO}"], manager=manager), capsys.readouterr().out
+    finally:
+        running.stop(0)
+    assert remote == local and remote[0] == 0
+    answer = json.loads(remote[1])
+    paths = {r["identity"]: [e["method"] for e in r["path"]["edges"]] for r in answer["reachable_identities"]}
+    assert paths["arn:aws:iam::222222222222:role/legacy-batch-admin"] == ["sts:AssumeRole", "ssm:SendCommand"]

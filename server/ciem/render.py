@@ -7,6 +7,7 @@ CLI computed it in-process.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -103,16 +104,34 @@ def path_text(path: pb.Path) -> Text:
     return text
 
 
+MAX_LISTED_ACTIONS = 8
+
+
 def actions_text(actions: Iterable[pb.Action]) -> Text:
-    """Action names, conditional ones in yellow with a ``?``."""
+    """Action names, conditional ones in yellow with a ``?``; beyond MAX_LISTED_ACTIONS, counts per
+    service and access level instead (``--format json`` lists every action)."""
+    actions = list(actions)
     text = Text()
-    for number, action in enumerate(actions):
+    if len(actions) <= MAX_LISTED_ACTIONS:
+        for number, action in enumerate(actions):
+            if number:
+                text.append(", ")
+            text.append(action.name + "?" if action.conditional else action.name,
+                        style="yellow" if action.conditional else "")
+        return text
+    by_service: dict[str, list[pb.Action]] = {}
+    for action in actions:
+        by_service.setdefault(action.service, []).append(action)
+    for number, (service, group) in enumerate(sorted(by_service.items())):
         if number:
-            text.append(", ")
-        if action.conditional:
-            text.append(action.name + "?", style="yellow")
-        else:
-            text.append(action.name)
+            text.append("\n")
+        levels = Counter(action.access_level for action in group)
+        conditional = sum(action.conditional for action in group)
+        text.append(f"{service}: {len(group)} actions", style="bold")
+        text.append(" (" + ", ".join(f"{level} {count}" for level, count in sorted(levels.items())) + ")")
+        if conditional:
+            text.append(" all conditional" if conditional == len(group) else f" {conditional} conditional",
+                        style="yellow")
     return text
 
 
@@ -242,12 +261,15 @@ def print_status(status: pb.IndexStatus, console: Console) -> None:
                         str(source.gap_count))
     console.print(sources)
     if status.gaps:
+        by_kind = Counter((gap.provider, gap.operation) for gap in status.gaps)
         gaps = Table(title="Coverage gaps: answers may miss access through these", title_justify="left")
-        for column in ("provider", "scope", "operation", "reason"):
+        for column in ("provider", "operation", "count", "first example"):
             gaps.add_column(column, overflow="fold")
-        for gap in status.gaps:
-            gaps.add_row(gap.provider, gap.scope, gap.operation, gap.reason)
+        for (provider, operation), count in sorted(by_kind.items()):
+            example = next(g for g in status.gaps if (g.provider, g.operation) == (provider, operation))
+            gaps.add_row(provider, operation, str(count), f"{example.scope}: {example.reason}")
         console.print(gaps)
+        console.print("Every gap: --format json", style="dim")
 
 
 # -- progress ---------------------------------------------------------------------------------------
