@@ -348,3 +348,83 @@ def test_access_key_use_seen_in_the_logs_counts_as_use():
     assert not by_rule(result, "unused-access-key")
     assert not by_rule(result, "unused-identity")
     assert by_rule(scan([ident("ci-user", IdentityKind.USER, access_keys=[key])]), "unused-access-key")
+
+
+# -- AWS rules (plugins/ciem_aws/findings.py, through the hook) -------------------------------------
+
+
+def _aws_scan(identities, grants=(), edges=()):
+    from ciem.index import EffectiveAccessIndex
+    from ciem.findings.engine import run_scan
+    from ciem.model import Resolution
+
+    import ciem_aws.plugin
+    from ciem_aws.catalog import aws_catalog
+
+    index = EffectiveAccessIndex([Resolution("aws", aws_catalog(), list(identities), [], list(grants), list(edges))],
+                                 built_at=NOW)
+    return run_scan(index, new_manager(load_entry_points=False, plugins=(ciem_aws.plugin,)), NOW)
+
+
+def _aws(arn, kind=IdentityKind.ROLE, **attributes):
+    from ciem.model import Identity
+
+    return Identity(arn, "aws", kind, arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1], arn.split(":")[4], False,
+                    attributes=attributes)
+
+
+def _aws_grant(arn, actions, resources=("*",)):
+    from ciem.model import Grant, ResourceSelector
+
+    return Grant(arn, frozenset(actions), ResourceSelector(tuple(resources)), ("inline",))
+
+
+def _trust(source, target, conditions=()):
+    from ciem.model import Edge
+
+    return Edge(source, target, EdgeKind.ASSUME, "sts:AssumeRole", ("sts:AssumeRole",), (target,), tuple(conditions))
+
+
+VENDOR = "arn:aws:iam::999999999999:root"
+ROLE = "arn:aws:iam::111111111111:role/vendor-audit"
+
+
+def test_aws_third_party_trust_needs_an_external_id():
+    vendor = external("vendor", "account", in_organization=False)
+    vendor = replace(vendor, id=VENDOR, provider="aws")
+    hit = _aws_scan([vendor, _aws(ROLE)], edges=[_trust(VENDOR, ROLE, ("aws:MultiFactorAuthPresent",))])
+    found = by_rule(hit, "aws-third-party-trust-without-external-id")
+    assert [f.subject for f in found] == [ROLE]
+    near = _aws_scan([vendor, _aws(ROLE)], edges=[_trust(VENDOR, ROLE, ("sts:ExternalId",))])
+    assert not by_rule(near, "aws-third-party-trust-without-external-id")
+    inside = replace(vendor, attributes={"external": "account", "in_organization": True})
+    assert not by_rule(_aws_scan([inside, _aws(ROLE)], edges=[_trust(VENDOR, ROLE)]),
+                       "aws-third-party-trust-without-external-id")
+
+
+def test_aws_root_credentials():
+    root = "arn:aws:iam::111111111111:root"
+    found = by_rule(_aws_scan([_aws(root, IdentityKind.USER, mfa=False,
+                                    access_keys=[{"active": True, "last_rotated": LONG_AGO, "last_used": "N/A"}])]),
+                    "aws-root-credentials")
+    assert [f.details["problems"] for f in found] == [["no MFA", "1 active access key"]]
+    assert not by_rule(_aws_scan([_aws(root, IdentityKind.USER, mfa=True, access_keys=[])]), "aws-root-credentials")
+
+
+def test_aws_default_toxic_combinations():
+    builder = "arn:aws:iam::111111111111:role/builder"
+    releaser = "arn:aws:iam::111111111111:role/releaser"
+    result = _aws_scan(
+        [_aws(builder), _aws(releaser)],
+        [_aws_grant(builder, ["iam:PassRole"], ["arn:aws:iam::111111111111:role/app-*"]),
+         _aws_grant(builder, ["lambda:CreateFunction"]),
+         _aws_grant(releaser, ["codepipeline:UpdatePipeline"], ["arn:aws:codepipeline:us-east-1:111111111111:web"]),
+         _aws_grant(releaser, ["codepipeline:PutApprovalResult"], ["arn:aws:codepipeline:us-east-1:111111111111:db/*"])],
+    )
+    hits = {(f.rule, f.subject) for f in result.findings if f.rule.startswith("toxic-combination:aws-")}
+    # The releaser changes one pipeline and approves another: not the same pipeline, no break.
+    assert hits == {("toxic-combination:aws-pass-role-to-new-compute", builder)}
+    # An old key found through last_rotated, with no key id in the export.
+    keys = [{"active": True, "last_rotated": LONG_AGO, "last_used": RECENTLY}]
+    old = by_rule(_aws_scan([_aws("arn:aws:iam::111111111111:user/ci", IdentityKind.USER, access_keys=keys)]), "old-access-key")
+    assert [f.key["access_key"] for f in old] == ["access key 1"]

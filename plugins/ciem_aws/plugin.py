@@ -107,6 +107,13 @@ def ciem_render_policy(provider: str, identity: str, used, snapshots):
 
 
 @hookimpl
+def ciem_finding_rules():
+    from ciem_aws.findings import finding_rules
+
+    return finding_rules()
+
+
+@hookimpl
 def ciem_cli_commands(subparsers) -> None:
     from ciem_aws.simulate import add_cli
 
