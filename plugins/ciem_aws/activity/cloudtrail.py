@@ -28,6 +28,7 @@ import gzip
 import io
 import json
 import re
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -99,15 +100,14 @@ class CloudTrailReader:
     def read_stream(self, raw: IO[bytes], name: str) -> Iterator[UsageRecord]:
         """Records from one file-like object: a CloudTrail document or JSON lines, gzip or not."""
         stream: IO[bytes] = io.BufferedReader(raw) if not hasattr(raw, "peek") else raw  # type: ignore[arg-type]
-        if stream.peek(2)[:2] == b"\x1f\x8b":
-            stream = io.BufferedReader(gzip.GzipFile(fileobj=stream))  # type: ignore[arg-type]
-        head = stream.peek(4096)[:4096]
         try:
-            if _RECORDS_DOCUMENT.match(head):
+            if stream.peek(2)[:2] == b"\x1f\x8b":
+                stream = io.BufferedReader(gzip.GzipFile(fileobj=stream))  # type: ignore[arg-type]
+            if _RECORDS_DOCUMENT.match(stream.peek(4096)[:4096]):
                 yield from self._document(stream, name)
             else:
                 yield from self._lines(stream, name)
-        except (OSError, EOFError) as error:  # a truncated or corrupt gzip member
+        except (OSError, EOFError, zlib.error) as error:  # a truncated or corrupt gzip member
             raise InputError(name, "", f"cannot read: {error}") from None
 
     def _document(self, stream: IO[bytes], name: str) -> Iterator[UsageRecord]:
