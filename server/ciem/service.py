@@ -272,8 +272,14 @@ class CiemServer:
             self.port = self.server.add_insecure_port(config.listen)
         if self.port == 0:
             raise ConfigError(f"{config.path or 'configuration'}: listen: cannot bind {config.listen}")
-        holder.on_built.append(lambda index: self._set_serving(True))
+        holder.on_built.append(self._serve_index)
         self._set_serving(False)
+
+    def _serve_index(self, index: EffectiveAccessIndex) -> None:
+        log.info("serving the index built at %s: %d identities, %d grants, %d edges, %d coverage gaps",
+                 index.built_at.isoformat(), len(index.identities), index.grant_count(), index.edge_count(),
+                 len(index.gaps))
+        self._set_serving(True)
 
     def _set_serving(self, serving: bool) -> None:
         status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
