@@ -277,6 +277,8 @@ def test_put_user_policy_on_oneself_and_the_boundary_that_caps_it():
     escaping = _estate([allow(["iam:PutUserPolicy", "iam:DeleteUserPermissionsBoundary"], ATTACKER)], blocker="boundary",
                        last_action="s3:GetObject")
     assert "iam:PutUserPolicy" in _admin(escaping)
+    # An SCP denying the write leaves nothing to escalate with (PMapper issue #94).
+    assert _admin(_estate([allow("iam:PutUserPolicy", ATTACKER)], blocker="scp", last_action="iam:PutUserPolicy")) is None
 
 
 def test_attach_user_policy_respects_the_policy_arn_condition():

@@ -359,3 +359,49 @@ def test_large_account_resolves_in_seconds():
     assert len([i for i in result.identities if i.kind == IdentityKind.ROLE]) == 1400
     assert any(e.method.startswith("iam:PassRole+lambda:CreateFunction") for e in result.edges)
     assert elapsed < 20, f"resolution took {elapsed:.1f}s"
+
+
+# --- explain ---------------------------------------------------------------------------------------
+
+def _explain(accounts, org=None, **request):
+    from ciem.model import EvaluationRequest
+    from ciem_aws.resolve import explain
+
+    return explain([snapshot(accounts, org)], EvaluationRequest(**request), catalog=catalog())
+
+
+def test_explain_gathers_every_layer():
+    org = organization({A: ROOT}, scps=[("p-nodelete", doc(deny("s3:DeleteObject")), [A])])
+    policy = doc(allow("s3:GetObject", "arn:aws:s3:::data/*", principal={"AWS": ALICE}))
+    accounts = {A: account(users=[user("alice", doc(allow("s3:*")))],
+                           resources={"s3": {"Buckets": [_bucket("data", policy)]}})}
+    allowed = _explain(accounts, org, identity=ALICE, action="s3:GetObject", resource=OBJECT)
+    assert allowed.decision == "allowed"
+    layers = {layer.layer: layer.verdict for layer in allowed.layers}
+    assert layers["scp"] == "allow" and layers["identity"] == "allow" and layers["resource"] == "allow"
+    denied = _explain(accounts, org, identity=ALICE, action="s3:DeleteObject", resource=OBJECT)
+    assert denied.decision == "explicitDeny"
+
+
+def test_explain_conditional_and_session_arn():
+    accounts = {A: account(roles=[role("app", trusts({"AWS": A}),
+                                       doc(allow("s3:GetObject", condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}})))])}
+    session = f"arn:aws:sts::{A}:assumed-role/app/i-0123"
+    unknown = _explain(accounts, identity=session, action="s3:GetObject", resource=OBJECT)
+    assert unknown.decision == "conditional" and "aws:SourceIp" in unknown.missing_context
+    known = _explain(accounts, identity=session, action="s3:GetObject", resource=OBJECT, context={"aws:SourceIp": "10.1.2.3"})
+    assert known.decision == "allowed"
+
+
+def test_explain_rejects_unknown_identities_and_malformed_input():
+    from ciem.errors import NotFoundError, QueryError
+
+    accounts = {A: account(users=[user("alice")])}
+    with pytest.raises(NotFoundError):
+        _explain(accounts, identity=user_arn("nobody"), action="s3:GetObject", resource=OBJECT)
+    with pytest.raises(QueryError):
+        _explain(accounts, identity="arn:aws:iam::12:user/x", action="s3:GetObject", resource=OBJECT)
+    with pytest.raises(QueryError):
+        _explain(accounts, identity=ALICE, action="s3:GetObject", resource="not-an-arn")
+    with pytest.raises(QueryError):
+        _explain(accounts, identity=ALICE, action="s3:NoSuchAction", resource=OBJECT)

@@ -142,3 +142,17 @@ def test_cycles_are_just_edges_and_the_root_user_assumes_nothing():
                              users=[user("alice", ASSUME_ANY)])})
     assert _assume(result, role_arn("a"), role_arn("b")) and _assume(result, role_arn("b"), role_arn("a"))
     assert not edges(result, f"arn:aws:iam::{A}:root", method="sts:AssumeRole")
+
+
+def test_rcps_of_the_roles_account_govern_who_assumes_it():
+    perimeter = doc(deny("sts:AssumeRole", principal="*",
+                         condition={"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}}))
+    locked = doc(deny("sts:AssumeRole", role_arn("locked"), principal="*"))
+    org = organization({A: ROOT}, rcps=[("p-perimeter", perimeter, [ROOT]), ("p-locked", locked, [A])])
+    trust = trusts({"AWS": [ALICE, OUTSIDE]})
+    result = run({A: account(users=[user("alice")], roles=[role("target", trust), role("locked", trust)])}, org)
+    [inside] = _assume(result, ALICE)
+    assert inside.conditions == ()
+    [outside] = _assume(result, f"arn:aws:iam::{OUTSIDE}:root")
+    assert outside.conditions == ("aws:PrincipalOrgID",)
+    assert not _assume(result, ALICE, role_arn("locked"))

@@ -25,7 +25,9 @@ from typing import Any, Iterable, Iterator
 from ciem.model import Edge, EdgeKind
 
 from ciem_aws.policy.document import Statement
-from ciem_aws.policy.matching import ACCOUNT, principal_match_kind, statement_action_matches, PrincipalRef
+from ciem_aws.policy.matching import (
+    ACCOUNT, PrincipalRef, principal_match_kind, statement_action_matches, statement_resource_match,
+)
 from ciem_aws.policy.variables import ContextView
 from ciem_aws.resolve.grants import Layers, decide
 from ciem_aws.resolve.principals import Estate, Principal
@@ -201,6 +203,7 @@ class TrustResolver:
         self._assumers: dict[str, tuple[dict[str, list[Principal]], list[Principal]]] = {}
         # role ARN -> {service principal: condition keys}: the services that can assume the role.
         self.services: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._rcps: dict[tuple[str, str], list[tuple[Statement, str]]] = {}
 
     def assumers(self, account: str, role: str) -> list[Principal]:
         """Principals of ``account`` whose identity side may allow sts:AssumeRole on ``role``."""
@@ -220,6 +223,36 @@ class TrustResolver:
             self._assumers[account] = (named, wildcard)
         named, wildcard = self._assumers[account]
         return named.get(role, []) + wildcard
+
+    def _rcp_denies(self, account: str, action: str) -> list[tuple[Statement, str]]:
+        """The RCP Deny statements on ``action`` that govern roles of ``account``."""
+        key = (account, action)
+        if key not in self._rcps:
+            info = self.estate.accounts.get(account)
+            found = []
+            if info is not None and not info.management:
+                for level in info.rcp_levels:
+                    for policy in level:
+                        found += [(s, policy.version) for s in policy.statements
+                                  if s.effect == "Deny" and statement_action_matches(s, action)]
+            self._rcps[key] = found
+        return self._rcps[key]
+
+    def _rcp_verdict(self, role: Principal, action: str, view: ContextView) -> tuple[bool, tuple[str, ...]]:
+        """(blocked, keys) from the RCPs of the role's account for this caller."""
+        keys: list[str] = []
+        view = view.with_defaults({"aws:ResourceAccount": role.account})
+        for statement, version in self._rcp_denies(role.account, action):
+            matched, unknown = statement_resource_match(statement, role.arn, view, version)
+            if matched is False:
+                continue
+            applies, missing = decide(statement.conditions, version, view)
+            if not applies:
+                continue
+            if not missing and not unknown:
+                return True, ()
+            keys.extend((*missing, *unknown))
+        return False, tuple(keys)
 
     def edges(self) -> Iterator[Edge]:
         for role in self.estate.principals.values():
@@ -276,6 +309,11 @@ class TrustResolver:
         blocked, deny_keys = _deny_verdict(statements, PrincipalRef.from_arn(caller.arn), view, ASSUME, version)
         if blocked:
             return None
+        if not caller.service_linked:
+            blocked, rcp_keys = self._rcp_verdict(role, ASSUME, view)
+            if blocked:
+                return None
+            deny_keys += rcp_keys
         same_account = caller.account == role.account
         verdict = effective.can(self.assume_bit, role.arn,
                                 allows=effective.ceiling if same_account and by_name else None)
@@ -289,16 +327,21 @@ class TrustResolver:
         context: dict[str, Any] = {}
         if external.account:
             context["aws:PrincipalAccount"] = external.account
-        applies, keys = decide(statement.conditions, role.trust.version, ContextView(context, complete=False))
-        if applies:
-            yield Edge(external.id, role.arn, EdgeKind.ASSUME, ASSUME, (ASSUME,), (role.arn,), keys,
-                       (statement.label,), REFERENCE)
+        view = ContextView(context, complete=False)
+        applies, keys = decide(statement.conditions, role.trust.version, view)
+        blocked, rcp_keys = self._rcp_verdict(role, ASSUME, view)
+        if applies and not blocked:
+            yield Edge(external.id, role.arn, EdgeKind.ASSUME, ASSUME, (ASSUME,), (role.arn,),
+                       tuple(dict.fromkeys((*keys, *rcp_keys))), (statement.label,), REFERENCE)
 
     def _federated_edge(self, role: Principal, statement: Statement, provider: str, action: str,
                         version: str) -> Iterator[Edge]:
-        applies, keys = decide(statement.conditions, version, ContextView({}, complete=False))
-        if not applies:
+        view = ContextView({}, complete=False)
+        applies, keys = decide(statement.conditions, version, view)
+        blocked, rcp_keys = self._rcp_verdict(role, action, view)
+        if not applies or blocked:
             return
+        keys = tuple(dict.fromkeys((*keys, *rcp_keys)))
         identity = federated_id(provider)
         _external(self.externals, identity, "federated", provider.split(":")[4] if provider.startswith("arn:") else "", role.arn)
         yield Edge(identity, role.arn, EdgeKind.ASSUME, action, (action,), (role.arn,), keys, (statement.label,), REFERENCE)
