@@ -428,3 +428,16 @@ def test_aws_default_toxic_combinations():
     keys = [{"active": True, "last_rotated": LONG_AGO, "last_used": RECENTLY}]
     old = by_rule(_aws_scan([_aws("arn:aws:iam::111111111111:user/ci", IdentityKind.USER, access_keys=keys)]), "old-access-key")
     assert [f.key["access_key"] for f in old] == ["access key 1"]
+
+
+def test_groups_roles_and_provider_managed_identities_are_not_flagged_as_people_or_unused():
+    result = scan(
+        [ident("admins", IdentityKind.GROUP, human=True), ident("sso-admin", human=True),
+         ident("root", IdentityKind.USER, human=True, root=True, last_used=LONG_AGO),
+         ident("support", service_linked=True, last_used=LONG_AGO)],
+        [grant("admins", ["*"]), grant("sso-admin", ["*"]), grant("root", ["*"]), grant("support", ["id:AttachPolicy"])],
+        admin={"tc:admins": "all", "tc:sso-admin": "all", "tc:root": "all"},
+    )
+    assert by_rule(result, "human-standing-admin") == []  # a group, an assumed role, a root user
+    assert {f.subject for f in by_rule(result, "admin-equivalent")} == {"tc:sso-admin", "tc:root"}
+    assert by_rule(result, "unused-identity") == [] and by_rule(result, "unused-privileged-access") == []

@@ -108,7 +108,7 @@ class RootCredentialsRule:
     )
 
     def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
-        for identity in ctx.internal_identities():
+        for identity in ctx.acting_identities():
             if identity.provider != PROVIDER or not _ROOT_ARN.match(identity.id):
                 continue
             problems = []

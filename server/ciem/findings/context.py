@@ -70,12 +70,19 @@ class ScanContext:
     def facts(self) -> PrecomputedFacts:
         return precomputed(self.index)
 
-    def internal_identities(self) -> Iterable[Identity]:
-        """Identities of the estate (external principals excluded), in id order."""
+    def acting_identities(self) -> Iterable[Identity]:
+        """Identities of the estate that act, in id order: not external principals, and not groups
+        (a group only passes permissions on; its members carry the findings)."""
         for identity_id in sorted(self.index.identities):
             identity = self.index.identities[identity_id]
-            if identity.kind is not IdentityKind.EXTERNAL:
+            if identity.kind not in (IdentityKind.EXTERNAL, IdentityKind.GROUP):
                 yield identity
+
+    @staticmethod
+    def provider_managed(identity: Identity) -> bool:
+        """An identity its provider owns and the estate cannot delete or narrow: an account's root
+        user (``attributes["root"]``), a service-linked role (``attributes["service_linked"]``)."""
+        return identity.attributes.get("root") is True or identity.attributes.get("service_linked") is True
 
     def catalog(self, identity: Identity) -> PermissionCatalog:
         return self.index.catalogs[identity.provider]

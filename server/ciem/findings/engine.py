@@ -23,7 +23,6 @@ from ciem.findings.model import Factors, Finding, FindingRule, Hit, IdentityRisk
 from ciem.findings.rules import ToxicCombinationRule, core_rules
 from ciem.findings.scoring import USAGE_FACTOR, identity_exposure, identity_score, score, severity
 from ciem.index import EffectiveAccessIndex
-from ciem.model import IdentityKind
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +147,7 @@ def _identity_risks(ctx: ScanContext, findings: Iterable[Finding]) -> tuple[Iden
 
 def _notes(ctx: ScanContext) -> tuple[str, ...]:
     unknown = [
-        identity for identity in ctx.internal_identities()
-        if identity.kind is not IdentityKind.GROUP and ctx.identity_usage(identity)[0] is Usage.UNKNOWN
+        identity for identity in ctx.acting_identities() if ctx.identity_usage(identity)[0] is Usage.UNKNOWN
     ]
     if not unknown:
         return ()

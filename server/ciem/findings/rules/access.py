@@ -10,7 +10,7 @@ from ciem.findings.context import ScanContext
 from ciem.findings.model import Hit, Usage
 from ciem.findings.rules.common import MAX_ACTIONS_LISTED, action_names, actions_usage, identity_impact
 from ciem.findings.scoring import CONDITION_FACTOR, path_exploitability
-from ciem.model import AccessLevel, Edge, EdgeKind
+from ciem.model import AccessLevel, Edge, EdgeKind, IdentityKind
 from ciem.patterns import glob_match, literal_prefix
 from ciem.reachability import shortest_paths
 
@@ -57,7 +57,7 @@ class AdminEquivalentRule:
 
     def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
         designed = _paths_by_source(ctx, designed_only=True)
-        for identity in ctx.internal_identities():
+        for identity in ctx.acting_identities():
             reason = ctx.index.admin.get(identity.id)
             paths = tuple(designed.get(identity.id, ())[: ctx.config.max_paths_per_finding])
             if reason is None and not paths:
@@ -90,7 +90,7 @@ class PrivilegeEscalationRule:
     def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
         designed = _paths_by_source(ctx, designed_only=True)
         every = _paths_by_source(ctx, designed_only=False)
-        for identity in ctx.internal_identities():
+        for identity in ctx.acting_identities():
             if identity.id in ctx.index.admin or identity.id in designed or identity.id not in every:
                 continue
             paths = tuple(every[identity.id][: ctx.config.max_paths_per_finding])
@@ -119,10 +119,12 @@ class HumanStandingAdminRule:
     )
 
     def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
-        for identity in ctx.internal_identities():
+        for identity in ctx.acting_identities():
             reason = ctx.index.admin.get(identity.id)
-            if not identity.human or reason is None:
-                continue
+            if identity.kind is not IdentityKind.USER or not identity.human or reason is None:
+                continue  # a role a person assumes is not standing access
+            if ctx.provider_managed(identity):
+                continue  # an account's root user: its credentials have their own rules
             standing = [g for g in ctx.index.grants_of(identity.id) if not g.potential]
             if not standing:
                 continue  # eligible only: activation is just in time
@@ -146,9 +148,9 @@ class UnusedPrivilegedAccessRule:
     )
 
     def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
-        for identity in ctx.internal_identities():
-            if identity.id in ctx.index.admin:
-                continue  # reported, with its usage, as admin-equivalent
+        for identity in ctx.acting_identities():
+            if identity.id in ctx.index.admin or ctx.provider_managed(identity):
+                continue  # reported, with its usage, as admin-equivalent; or not the estate's to narrow
             catalog = ctx.catalog(identity)
             sure, conditional = ctx.held(identity.id)
             privileged = (sure | conditional) & ctx.privileged_bits(catalog)
@@ -229,7 +231,7 @@ class ToxicCombinationRule:
         return False
 
     def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
-        for identity in ctx.internal_identities():
+        for identity in ctx.acting_identities():
             if identity.id in ctx.index.admin:
                 continue  # an admin holds every combination; reported as admin-equivalent
             groups = self._grants_per_group(ctx, identity)

@@ -13,11 +13,6 @@ from typing import Iterable
 from ciem.findings.context import ScanContext, attribute_list, parse_time
 from ciem.findings.model import Hit, Usage
 from ciem.findings.rules.common import identity_impact
-from ciem.model import IdentityKind
-
-# Kinds that sign in or hold credentials themselves (a group only passes permissions on).
-_AUTHENTICATING = frozenset(IdentityKind) - {IdentityKind.GROUP, IdentityKind.EXTERNAL}
-
 
 class UnusedIdentityRule:
     id = "unused-identity"
@@ -28,9 +23,9 @@ class UnusedIdentityRule:
     )
 
     def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
-        for identity in ctx.internal_identities():
-            if identity.kind not in _AUTHENTICATING:
-                continue
+        for identity in ctx.acting_identities():
+            if ctx.provider_managed(identity):
+                continue  # cannot be removed; its credentials have their own rules
             usage, reason = ctx.identity_usage(identity)
             if usage is not Usage.UNUSED:
                 continue
@@ -62,7 +57,7 @@ class UnusedAccessKeyRule:
     )
 
     def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
-        for identity in ctx.internal_identities():
+        for identity in ctx.acting_identities():
             for key_id, key, created, last_used in _keys(ctx, identity):
                 if created is None or created >= ctx.window_start or "last_used" not in key:
                     continue  # too young to judge, or the export does not say when it was used
@@ -90,7 +85,7 @@ class OldAccessKeyRule:
 
     def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
         max_age = ctx.config.access_key_max_age_days
-        for identity in ctx.internal_identities():
+        for identity in ctx.acting_identities():
             for key_id, key, created, last_used in _keys(ctx, identity):
                 if created is None:
                     continue
@@ -116,7 +111,7 @@ class ConsoleWithoutMfaRule:
     rationale = "A password alone is phished, guessed and reused; every interactive sign-in needs a second factor."
 
     def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
-        for identity in ctx.internal_identities():
+        for identity in ctx.acting_identities():
             attributes = identity.attributes
             if attributes.get("password_enabled") is not True or attributes.get("mfa") is not False:
                 continue  # no password, MFA on, or the export does not say
