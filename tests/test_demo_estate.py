@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from ciem import pipeline
 from ciem.model import EvaluationRequest, Resolution, Snapshot
 from ciem.providers import new_manager
 
@@ -232,3 +233,28 @@ def test_access_decision(manager, snapshot, row):
     accepted = {"implicitDeny", "explicitDeny"} if expected == "denied" else {expected}
     layers = "; ".join(f"{layer.layer}={layer.verdict}" for layer in decision.layers)
     assert decision.decision in accepted, f"{row.id}: {decision.decision} ({layers}), expected {expected}: {why}"
+
+
+@pytest.fixture(scope="module")
+def index(manager, snapshot):
+    return pipeline.build_index([snapshot], manager)
+
+
+@pytest.mark.parametrize("row", readme_rows("A"), ids=lambda row: row.id)
+def test_index_agrees_with_the_access_decision(index, row):
+    """The resolved grants the index serves (reach, who-can) must agree with explain: an allowed
+    request is granted, at most conditional on keys the row's context supplies; a denied one is not
+    granted unless on a key the row's context decides."""
+    identity, action, resource, context, expected, why = row.cells
+    catalog = index.catalogs["aws"]
+    access = index.access_on(identity, resource)
+    bit = catalog.bit(action)
+    given = {key.lower() for key in context_in(context)}
+    hinges = {key.lower() for key in access.conditions}
+    if expected == "allowed":
+        assert access.allowed & bit or (access.conditional & bit and hinges <= given), (
+            f"{row.id}: the index does not grant {action} ({', '.join(access.conditions) or 'no grant'}): {why}")
+    else:
+        assert not access.allowed & bit, f"{row.id}: the index grants {action} outright: {why}"
+        assert not access.conditional & bit or hinges & given, (
+            f"{row.id}: the index grants {action} on {', '.join(access.conditions)}, which the request does not decide: {why}")
