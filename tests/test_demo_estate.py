@@ -19,8 +19,7 @@ from ciem import pipeline
 from ciem.model import EvaluationRequest, Resolution, Snapshot
 from ciem.providers import new_manager
 
-from conftest import DEMO_ESTATE, REPO
-
+REPO = Path(__file__).resolve().parent.parent
 README = REPO / "examples" / "README.md"
 ADMIN = "admin"
 MANAGEMENT, PROD, DEV = "111111111111", "222222222222", "333333333333"
