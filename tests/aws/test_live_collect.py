@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from io import BytesIO
 from pathlib import Path
 
@@ -145,8 +145,7 @@ def build_management_account() -> dict[str, str]:
         "Action": "ecr:BatchGetImage"}))
 
     ec2 = boto3.client("ec2", region_name=REGION)
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1,
+    instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1,  # one of moto's AMIs
                                  IamInstanceProfile={"Name": "app-profile"})["Instances"][0]["InstanceId"]
 
     ecs = boto3.client("ecs", region_name=REGION)
@@ -381,6 +380,32 @@ def test_member_account_alone_knows_its_organization_policies_are_unknown(estate
     unknown = [gap for gap in snapshot.gaps if gap.operation == "organizations:ListPolicies"]
     assert [gap.scope for gap in unknown] == [names["member"]]
     assert "SCPs and RCPs" in unknown[0].reason
+
+
+def test_assumed_role_credentials_are_renewed(estate):
+    names, _, patch = estate
+    unoffered = refuse(UNOFFERED)
+    assumed = []
+
+    def short_lived(client, operation_name, api_params):
+        response = unoffered(client, operation_name, api_params)
+        if operation_name == "AssumeRole":
+            assumed.append(api_params["RoleArn"])
+            response["Credentials"]["Expiration"] = datetime.now(timezone.utc) + timedelta(minutes=1)
+        return response
+
+    patch.setattr(botocore.client.BaseClient, "_make_api_call", short_lived)
+    try:
+        snapshot = live.collect({"region": REGION, "accounts": [names["member"]], "assume_role": ORG_ROLE},
+                                no_progress)
+    finally:
+        patch.setattr(botocore.client.BaseClient, "_make_api_call", unoffered)
+    assert len(assumed) > 2 and set(assumed) == {f"arn:aws:iam::{names['member']}:role/{ORG_ROLE}"}
+    role = by(snapshot.data["accounts"][names["member"]]["authorization_details"]["RoleDetailList"],
+              "RoleName", "deployer")
+    assert role["Arn"] == f"arn:aws:iam::{names['member']}:role/deployer"
+    assert snapshot.gaps == [gap for gap in snapshot.gaps if gap.operation in (
+        "ssm:DescribeInstanceInformation", "apprunner:ListServices")]
 
 
 def test_unreachable_account_is_a_gap(estate):

@@ -39,7 +39,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.credentials import CredentialProvider, RefreshableCredentials
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -177,17 +179,41 @@ def _assume(
     request = {"RoleArn": f"arn:{partition}:iam::{account}:role/{settings.assume_role}", "RoleSessionName": SESSION_NAME}
     if settings.external_id:
         request["ExternalId"] = settings.external_id
+    role = _AssumedRole(session.client("sts", config=RETRIES), request)
     try:
-        credentials = session.client("sts", config=RETRIES).assume_role(**request)["Credentials"]
+        first = role.fetch()
     except ClientError as error:
         gaps.append(CoverageGap(PROVIDER, account, "sts:AssumeRole", f"{request['RoleArn']}: {_describe(error)}"))
         return None
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=settings.region,
-    )
+    role.credentials = RefreshableCredentials.create_from_metadata(first, role.fetch, role.METHOD)
+    core = botocore.session.Session()
+    core.get_component("credential_provider").insert_before("env", role)
+    return boto3.Session(botocore_session=core, region_name=settings.region)
+
+
+class _AssumedRole(CredentialProvider):
+    """An assumed role's credentials, which botocore renews before they expire (a large account can
+    take longer to read than the role's session lasts)."""
+
+    METHOD = "ciem-assume-role"
+
+    def __init__(self, sts: Any, request: Mapping[str, str]):
+        super().__init__()
+        self.sts = sts
+        self.request = request
+        self.credentials: RefreshableCredentials | None = None
+
+    def fetch(self) -> dict[str, str]:
+        credentials = self.sts.assume_role(**self.request)["Credentials"]
+        return {
+            "access_key": credentials["AccessKeyId"],
+            "secret_key": credentials["SecretAccessKey"],
+            "token": credentials["SessionToken"],
+            "expiry_time": credentials["Expiration"].isoformat(),
+        }
+
+    def load(self) -> RefreshableCredentials | None:
+        return self.credentials
 
 
 def _describe(error: ClientError) -> str:
