@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import time
 import uuid
@@ -303,3 +304,50 @@ def test_outage_mid_push_loses_nothing_and_replays_in_order(tmp_path):
         logger.setLevel(level)
         sink.close()
         server.close()
+
+
+# -- dashboards saved objects -----------------------------------------------------------------------
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+
+
+def _mapped_fields(prefix: str, index: str) -> set[str]:
+    templates = load_templates(prefix)
+
+    def walk(properties: dict, parent: str = ""):
+        for name, spec in properties.items():
+            path = f"{parent}{name}"
+            yield path
+            yield from walk(spec.get("properties", {}), f"{path}.")
+
+    fields = set(walk(templates["component-ecs"]["template"]["mappings"]["properties"]))
+    return fields | set(walk(templates[f"index-{index}"]["template"]["mappings"]["properties"]))
+
+
+def test_saved_objects_are_generated_and_name_only_mapped_fields():
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location("make_saved_objects", DEPLOY / "dashboards" / "make_saved_objects.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    committed = (DEPLOY / "dashboards" / "ciem-saved-objects.ndjson").read_text()
+    assert committed == generator.render(), "run deploy/dashboards/make_saved_objects.py"
+    objects = [json.loads(line) for line in committed.splitlines()]
+    ids = {(item["type"], item["id"]) for item in objects}
+    for item in objects:
+        for reference in item["references"]:
+            assert (reference["type"], reference["id"]) in ids, reference
+        if item["type"] != "visualization":
+            continue
+        pattern = item["references"][0]["id"]
+        fields = _mapped_fields("ciem", pattern.removeprefix("ciem-"))
+        state = json.loads(item["attributes"]["visState"])
+        for agg in state["aggs"]:
+            if "field" in agg["params"]:
+                assert agg["params"]["field"] in fields, (item["id"], agg["params"]["field"])
+        query = json.loads(item["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])["query"]["query"]
+        for field in re.findall(r"([a-z_.@]+)\s*[:>]", query):
+            assert field in fields, (item["id"], field)
+    dashboard = next(item for item in objects if item["type"] == "dashboard")
+    assert dashboard["attributes"]["title"] == "ciem: standing risk" and len(dashboard["references"]) == 4
