@@ -129,18 +129,20 @@ def test_write_then_load_is_the_same_snapshot(tmp_path):
     assert (tmp_path / "out" / "accounts" / ACCOUNT / "authorization-details.json").is_file()
 
 
-def test_write_replaces_an_export_but_nothing_else(tmp_path):
+def test_write_replaces_its_own_export_but_nothing_else(tmp_path):
     snapshot = load_export(make_layout(tmp_path / "layout"), no_progress)
-    out = make_layout(tmp_path / "out")
+    out = tmp_path / "out"
+    write_export(snapshot, out)
     write(out / "accounts" / "444455556666" / "authorization-details.json", {"UserDetailList": []})
     write_export(snapshot, out)
     assert sorted(path.name for path in (out / "accounts").iterdir()) == [ACCOUNT]
-    assert not (out / "accounts" / ACCOUNT / "authorization-details").exists()
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
-    other = write(tmp_path / "documents" / "thesis.txt", "mine").parent
-    with pytest.raises(SourceError, match="not overwriting"):
-        write_export(snapshot, other)
-    assert (other / "thesis.txt").read_text() == "mine"
+    pages = shutil.copytree(RECORDED, tmp_path / "pages")  # the user's own CLI output
+    for theirs in (tmp_path / "layout", pages, write(tmp_path / "mine" / "a.txt", "x").parent):
+        before = sorted(theirs.rglob("*"))
+        with pytest.raises(SourceError, match="not overwriting"):
+            write_export(snapshot, theirs)
+        assert sorted(theirs.rglob("*")) == before
 
 
 def test_lone_file_names_its_account_by_the_arns_inside(tmp_path):

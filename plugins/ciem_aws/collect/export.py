@@ -83,11 +83,11 @@ def load_export(path: Path, progress: Progress) -> Snapshot:
 
 
 def write_export(snapshot: Snapshot, out: Path) -> None:
-    """Write ``snapshot`` as the layout at ``out``, replacing an earlier export there (but never a
-    folder that holds anything else)."""
+    """Write ``snapshot`` as the layout at ``out``, replacing what an earlier ``write_export`` wrote
+    there, but never a folder that holds anything else (a user's own CLI output, for one)."""
     out = Path(out)
-    if out.exists() and not (out.is_dir() and (not any(out.iterdir()) or looks_like_export(out))):
-        raise SourceError(f"{out}: exists and is not an empty folder or an AWS export; not overwriting it")
+    if out.exists() and not (out.is_dir() and (not any(out.iterdir()) or _written_by_us(out))):
+        raise SourceError(f"{out}: exists and is neither empty nor an export ciem wrote; not overwriting it")
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -149,6 +149,14 @@ class _Reader:
             transform.decode_documents(page, transform.AUTH_DETAIL_DOCUMENTS, str(file), validate=True)
             pages.append((str(file), page))
         return transform.merge_authorization_details(pages)
+
+
+def _written_by_us(folder: Path) -> bool:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("Provider") == PROVIDER
 
 
 def _encoding(raw: bytes) -> str:
