@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
@@ -14,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
-from ciem.errors import ConfigError, InputError
+from ciem.errors import ConfigError, InputError, SourceError
 from ciem_aws.collect import live, transform
 from ciem_aws.collect.export import load_export, write_export
 
@@ -431,6 +432,17 @@ def test_export_round_trip(estate, tmp_path):
     assert loaded.gaps == snapshot.gaps
     assert loaded.collected_at == snapshot.collected_at
     assert loaded.source == f"files:{tmp_path / 'export'}"
+
+
+@pytest.mark.parametrize("options, problem", [({}, "Unable to locate credentials"), ({"profile": "nope"}, "nope")])
+def test_no_credentials_is_a_source_error(monkeypatch, tmp_path, options, problem):
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(SourceError, match=problem):
+        live.collect(options, no_progress)
 
 
 @pytest.mark.parametrize("options, problem", [

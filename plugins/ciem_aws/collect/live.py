@@ -47,7 +47,6 @@ from botocore.exceptions import (
     ClientError,
     ConnectionError as BotoConnectionError,
     HTTPClientError,
-    NoCredentialsError,
     ProfileNotFound,
 )
 
@@ -124,7 +123,7 @@ def collect(options: Mapping[str, Any], progress: Progress) -> Snapshot:
         caller = session.client("sts", config=RETRIES).get_caller_identity()
     except ProfileNotFound as error:
         raise SourceError(f"aws: {error}") from None
-    except (NoCredentialsError, ClientError, BotoCoreError) as error:
+    except (ClientError, BotoCoreError) as error:  # no credentials, expired ones, no network
         raise SourceError(f"aws: cannot call sts:GetCallerIdentity: {error}") from None
     caller_account = caller["Account"]
     partition = caller["Arn"].split(":")[1]
