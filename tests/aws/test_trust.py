@@ -148,11 +148,14 @@ def test_rcps_of_the_roles_account_govern_who_assumes_it():
     perimeter = doc(deny("sts:AssumeRole", principal="*",
                          condition={"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}}))
     locked = doc(deny("sts:AssumeRole", role_arn("locked"), principal="*"))
-    org = organization({A: ROOT}, rcps=[("p-perimeter", perimeter, [ROOT]), ("p-locked", locked, [A])])
-    trust = trusts({"AWS": [ALICE, OUTSIDE]})
+    member = "444444444444"  # in the organization, not collected
+    org = organization({A: ROOT, member: ROOT}, rcps=[("p-perimeter", perimeter, [ROOT]), ("p-locked", locked, [A])])
+    trust = trusts({"AWS": [ALICE, OUTSIDE, member]})
     result = run({A: account(users=[user("alice")], roles=[role("target", trust), role("locked", trust)])}, org)
     [inside] = _assume(result, ALICE)
     assert inside.conditions == ()
-    [outside] = _assume(result, f"arn:aws:iam::{OUTSIDE}:root")
-    assert outside.conditions == ("aws:PrincipalOrgID",)
+    [sibling] = _assume(result, f"arn:aws:iam::{member}:root")
+    assert sibling.conditions == ()
+    # OUTSIDE is not among the organization's accounts: whatever its organization, it is not this one.
+    assert not _assume(result, f"arn:aws:iam::{OUTSIDE}:root")
     assert not _assume(result, ALICE, role_arn("locked"))

@@ -10,16 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from ciem.catalog import PermissionCatalog
-from ciem.errors import NotFoundError, QueryError
 from ciem.model import (
-    Decision, Edge, EdgeKind, EvaluationRequest, Grant, Identity, IdentityKind, Resolution, Resource,
-    ResourceSelector, Sensitivity, Snapshot,
+    Edge, EdgeKind, Grant, Identity, IdentityKind, Resolution, Resource, ResourceSelector, Sensitivity, Snapshot,
 )
 
 from ciem_aws import PROVIDER
-from ciem_aws.identifiers import normalize_identifier, role_alias, split_arn
+from ciem_aws.identifiers import role_alias
 from ciem_aws.resolve.admin import admin_reasons
-from ciem_aws.resolve.grants import Compiler, Item, Layers, principal_values
+from ciem_aws.resolve.grants import Compiler, Item, Layers
+from ciem_aws.resolve.explain import explain
 from ciem_aws.resolve.principals import Estate, Principal, build_estate
 from ciem_aws.resolve.resource_policies import ResourceSide
 from ciem_aws.resolve.resources import AwsResource, read_resources
@@ -212,79 +211,3 @@ def _resources(estate: Estate, resources: list[AwsResource], admin: dict[str, st
             out.append(Resource(principal.arn, PROVIDER, "iam:role", principal.account, principal.name,
                                 _parents(estate, principal.account), principal.tags, level))
     return out
-
-
-# --- explain ---------------------------------------------------------------------------------------
-
-def _find_principal(estate: Estate, identifier: str) -> Principal:
-    normalized = normalize_identifier(identifier)
-    if normalized is None:
-        raise NotFoundError(f"{identifier!r} is not an AWS identity")
-    index = PrincipalIndex(estate)
-    found = estate.principals.get(normalized) or index.by_arn(normalized)
-    if found is None:
-        for principal in estate.principals.values():
-            if normalized in (principal.unique_id, role_alias(principal.name, principal.account)):
-                found = principal
-                break
-    if found is None or not estate.accounts[found.account].collected:
-        raise NotFoundError(f"{identifier!r}: no such user, role or root user in the collected accounts")
-    return found
-
-
-def _resource_of(resources: list[AwsResource], arn: str) -> AwsResource | None:
-    for resource in resources:
-        if arn == resource.arn or (resource.type == "s3:bucket" and arn.startswith(resource.arn + "/")):
-            return resource
-    return None
-
-
-def explain(snapshots: list[Snapshot], request: EvaluationRequest, *,
-            catalog: PermissionCatalog | None = None) -> Decision:
-    """One request evaluated with every layer AWS applies, for an identity of the snapshots.
-
-    :raises ciem.errors.NotFoundError: for an identity the snapshots do not hold.
-    :raises ciem.errors.QueryError: for a malformed identity ARN, action or resource.
-    """
-    from ciem_aws.policy.evaluate import RequestContext, evaluate_request
-    from ciem_aws.policy.matching import PrincipalRef
-
-    service, sep, name = request.action.partition(":")
-    if not sep or not service or not name:
-        raise QueryError(f"{request.action!r}: an AWS action is service:Action")
-    if request.resource != "*":
-        split_arn(request.resource)
-    if request.action not in _catalog(catalog):
-        raise QueryError(f"{request.action!r}: no such AWS action")
-    estate = build_estate(snapshots)
-    principal = _find_principal(estate, request.identity)
-    resources = read_resources(estate)
-    resource = _resource_of(resources, request.resource)
-    policy = resource.policy if resource else None
-    target = estate.principals.get(request.resource) or PrincipalIndex(estate).by_arn(request.resource)
-    if target is not None and target.kind == "role":
-        policy = target.trust
-    account = estate.accounts[principal.account]
-    resource_account = resource.account if resource else (target.account if target else None)
-    owner = estate.accounts.get(resource_account or principal.account)
-    values, absent = principal_values(estate, principal)
-    if resource is not None:
-        values["aws:ResourceAccount"] = resource.account
-        values.update({f"aws:ResourceTag/{k}": v for k, v in resource.tags.items()})
-    values.update(request.context)
-    management = next((a.id for a in estate.accounts.values() if a.management), None)
-    return evaluate_request(RequestContext(
-        caller=PrincipalRef.from_arn(principal.arn, service_linked=principal.service_linked),
-        action=request.action,
-        resource=request.resource,
-        identity_policies=list(principal.policies),
-        permission_boundary=[principal.boundary] if principal.boundary else None,
-        scp_levels=account.scp_levels or None,
-        rcp_levels=(owner.rcp_levels or None) if owner else None,
-        resource_policy=policy,
-        resource_account=resource_account,
-        management_account=management,
-        context=values,
-        context_complete=False,
-        absent_keys=frozenset(k.lower() for k in absent),
-    ))

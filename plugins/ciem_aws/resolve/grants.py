@@ -267,6 +267,33 @@ def decide(conditions: Conditions, version: str, view: ContextView) -> tuple[boo
     return True, () if result.value else (result.missing or ("<unknown>",))
 
 
+ORG_KEY = "aws:principalorgid"
+OTHER_ORGANIZATION = "o-outside-the-collected-organization"
+
+
+def compares_org_only_to(policies_conditions: Iterable[Conditions], org_id: str) -> bool:
+    """Every condition on aws:PrincipalOrgID compares it with ``org_id`` alone."""
+    for conditions in policies_conditions:
+        for block in conditions.values():
+            for key, values in block.items():
+                if key.lower() == ORG_KEY and any(str(v) != org_id for v in values):
+                    return False
+    return True
+
+
+def decide_outside_org(conditions: Conditions, version: str, view: ContextView, org_id: str) -> tuple[bool, tuple[str, ...]]:
+    """:func:`decide` for a caller known to be outside the collected organization (its account is
+    not among the organization's): its aws:PrincipalOrgID is absent or another organization's. When
+    the conditions compare the key only with the collected organization's id and both cases agree,
+    the answer is decided."""
+    applies, keys = decide(conditions, version, view)
+    if not org_id or ORG_KEY not in {k.lower() for k in keys} or not compares_org_only_to([conditions], org_id):
+        return applies, keys
+    other = decide(conditions, version, view.with_defaults({"aws:PrincipalOrgID": OTHER_ORGANIZATION}))
+    absent = decide(conditions, version, view.with_defaults({}, absent=["aws:PrincipalOrgID"]))
+    return other if other == absent else (applies, keys)
+
+
 def _substituted(patterns: tuple[str, ...], version: str, view: ContextView) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Patterns with policy variables replaced by the principal's values; a variable whose value
     is unknown becomes ``*`` and its key is returned; a pattern with an absent variable is dropped."""

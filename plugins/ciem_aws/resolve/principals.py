@@ -84,6 +84,13 @@ class Estate:
     def collected_accounts(self) -> list[Account]:
         return [account for account in self.accounts.values() if account.collected]
 
+    def in_organization(self, account: str) -> bool | None:
+        """Whether an account belongs to the collected organization; None without organization data."""
+        if not self.org_id:
+            return None
+        info = self.accounts.get(account)
+        return info is not None and (bool(info.path) or info.management)
+
     def org_paths(self, account: str) -> str | None:
         """The aws:PrincipalOrgPaths value of an account: ``o-x/r-x/ou-x/.../``."""
         info = self.accounts.get(account)

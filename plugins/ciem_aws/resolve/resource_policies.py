@@ -9,7 +9,8 @@ boundary every identity-side grant stops at.
   the principal's SCPs (and boundary, for a role); naming the account only delegates to identity
   policies, which already grant.
 * A KMS key policy must allow: identity policies count for a key only where its policy delegates
-  to the account (``"AWS": "arn:aws:iam::ACCT:root"``); KMS grants add their operations.
+  to the account (``"AWS": "arn:aws:iam::ACCT:root"``); KMS grants add their operations, read as
+  key-policy statements naming the grantee (ciem_aws.resolve.resources).
 * ``sts:AssumeRole`` on collected roles is left to the trust edges, which see both sides; each
   edge adds an exact grant.
 * RCP denies apply to the resources of their accounts for the services RCPs support.
@@ -40,7 +41,9 @@ LIMITING_KEYS = frozenset(k.lower() for k in (
 ))
 
 
-def _public(statement: Statement) -> bool:
+def is_public_statement(statement: Statement) -> bool:
+    """Principal ``*`` with no condition that pins the caller's identity, account, organization,
+    source or network: what S3 Block Public Access calls public."""
     named = named_principals(statement)
     keys = {key.lower() for block in statement.conditions.values() for key in block}
     return (named.everyone or statement.not_principals is not None) and not keys & LIMITING_KEYS
@@ -138,14 +141,17 @@ class ResourceSide:
 
     # --- resource side ---------------------------------------------------------------------------
 
-    def resource_context(self, effective: Effective | None, resource: AwsResource) -> ContextView:
-        extra: dict[str, Any] = {"aws:ResourceAccount": resource.account}
+    @staticmethod
+    def resource_values(resource: AwsResource) -> dict[str, Any]:
+        values: dict[str, Any] = {"aws:ResourceAccount": resource.account}
         for key, value in resource.tags.items():
-            extra[f"aws:ResourceTag/{key}"] = value
-        if resource.type == "kms:key" and effective is not None:
+            values[f"aws:ResourceTag/{key}"] = value
+        return values
+
+    def resource_context(self, effective: Effective, resource: AwsResource) -> ContextView:
+        extra = self.resource_values(resource)
+        if resource.type == "kms:key":
             extra["kms:CallerAccount"] = effective.principal.account
-        if effective is None:
-            return ContextView(extra, complete=False)
         return effective.view.with_defaults(extra)
 
     def grants(self) -> Iterator[tuple[str, Item, bool]]:
@@ -153,8 +159,6 @@ class ResourceSide:
         for resource in self.resources:
             if resource.policy is not None:
                 yield from self._policy_grants(resource)
-            if resource.type == "kms:key":
-                yield from self._kms_grants(resource)
         yield from self._rcp_denies()
 
     def _policy_grants(self, resource: AwsResource) -> Iterator[tuple[str, Item, bool]]:
@@ -166,7 +170,7 @@ class ResourceSide:
             include = clause.include if statement.resources is not None or statement.not_resources is not None else resource.patterns
             scoped = all(any(p == r or (r.endswith("/*") and p.startswith(r[:-1])) for r in resource.patterns) for p in include)
             base = Item(clause.bits, include, () if scoped else (resource.patterns,), clause.exclude)
-            restricted = bool(resource.extra.get("restrict_public")) and _public(statement)
+            restricted = bool(resource.extra.get("restrict_public")) and is_public_statement(statement)
             found: list[str] = []
             for candidate in candidates(statement, self.index, self.externals, resource.arn, found):
                 if candidate.principal.kind == "root":
@@ -178,10 +182,8 @@ class ResourceSide:
                 if restricted:
                     continue
                 external = self.externals[identity]
-                context = {"aws:ResourceAccount": resource.account}
-                if external.account:
-                    context["aws:PrincipalAccount"] = external.account
-                applies, keys = decide(statement.conditions, policy.version, ContextView(context, complete=False))
+                applies, keys = external.decide(self.estate, statement.conditions, policy.version,
+                                                self.resource_values(resource))
                 if applies:
                     yield identity, replace(base, keys=keys, provenance=(statement.label,)), statement.effect == "Deny"
 
@@ -219,21 +221,6 @@ class ResourceSide:
                                           tuple(dict.fromkeys((*allow.keys, *item.keys))),
                                           (statement.label, *allow.provenance)), False
 
-    def _kms_grants(self, key: AwsResource) -> Iterator[tuple[str, Item, bool]]:
-        for grant in key.extra.get("grants") or []:
-            grantee = self.index.by_arn(grant.get("GranteePrincipal", ""))
-            if grantee is None:
-                continue
-            operations = [f"kms:{op}" for op in grant.get("Operations") or [] if f"kms:{op}" in self.catalog]
-            bits = self.catalog.bits_of(operations)
-            if not bits:
-                continue
-            keys = ("kms:EncryptionContext",) if grant.get("Constraints") else ()
-            item = Item(bits, (key.arn,), keys=keys, provenance=(f"kms-grant:{key.arn}/{grant.get('GrantId', '')}",))
-            effective = self.layers.effective(grantee)
-            for allowed in fold_denies(intersect([item], effective.ceiling, self.catalog.all_bits), effective.all_denies)[0]:
-                yield grantee.arn, allowed, False
-
     def _rcp_denies(self) -> Iterator[tuple[str, Item, bool]]:
         for account in self.estate.collected_accounts():
             if account.management or not account.rcp_levels:
@@ -257,9 +244,7 @@ class ResourceSide:
             if item is not None:
                 yield principal.arn, replace(item, bits=bits, also=(scope,)), True
         for identity, external in self.externals.items():
-            context = {"aws:ResourceAccount": account}
-            if external.account:
-                context["aws:PrincipalAccount"] = external.account
-            item = clause_item(clause, ContextView(context, complete=False))
-            if item is not None:
-                yield identity, replace(item, bits=bits, also=(scope,)), True
+            applies, keys = external.decide(self.estate, clause.conditions, clause.version, {"aws:ResourceAccount": account})
+            if applies:
+                pending = ((clause.conditions, clause.version),) if keys else ()
+                yield identity, Item(bits, clause.include, (scope,), clause.exclude, pending, keys, (clause.label,)), True

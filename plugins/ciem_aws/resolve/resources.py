@@ -55,6 +55,21 @@ class AwsResource:
         return TYPE_DEFAULTS.get(self.type, Sensitivity.NONE)
 
 
+def _grant_statement(grant: dict[str, Any]) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Sid": str(grant.get("GrantId") or grant.get("Name") or "grant"),
+        "Effect": "Allow",
+        "Principal": {"AWS": grant["GranteePrincipal"]},
+        "Action": [f"kms:{operation}" for operation in grant.get("Operations") or []] or ["kms:NoOperation"],
+        "Resource": "*",
+    }
+    constraints = grant.get("Constraints") or {}
+    context = {**(constraints.get("EncryptionContextSubset") or {}), **(constraints.get("EncryptionContextEquals") or {})}
+    if context:
+        statement["Condition"] = {"StringEquals": {f"kms:EncryptionContext:{k}": v for k, v in context.items()}}
+    return statement
+
+
 def _region_of_zone(zone: str) -> str:
     match = _REGION.match(zone or "")
     return match.group(0) if match else ""
@@ -108,7 +123,14 @@ class _Reader:
     def kms(self) -> Iterator[AwsResource]:
         for item, where in self.items("kms", "Keys"):
             arn = self.require(item, "Arn", where)
-            yield self.make(item, where, "kms:key", arn, item.get("KeyId", arn), extra={"grants": item.get("Grants") or []})
+            key = self.make(item, where, "kms:key", arn, item.get("KeyId", arn))
+            grants = [g for g in item.get("Grants") or [] if isinstance(g, dict) and g.get("GranteePrincipal")]
+            if grants and key.policy is not None:
+                # A grant allows its grantee its operations on the key, like a key-policy statement naming it.
+                document = {"Version": "2012-10-17", "Statement": [_grant_statement(g) for g in grants]}
+                extra = parse_policy(document, f"kms-grants:{arn}", self.source, f"{where}.Grants")
+                key.policy = Policy(key.policy.label, key.policy.version, key.policy.statements + extra.statements)
+            yield key
 
     def secretsmanager(self) -> Iterator[AwsResource]:
         for item, where in self.items("secretsmanager", "Secrets"):

@@ -29,7 +29,7 @@ from ciem_aws.policy.matching import (
     ACCOUNT, PrincipalRef, principal_match_kind, statement_action_matches, statement_resource_match,
 )
 from ciem_aws.policy.variables import ContextView
-from ciem_aws.resolve.grants import Layers, decide
+from ciem_aws.resolve.grants import Layers, decide, decide_outside_org
 from ciem_aws.resolve.principals import Estate, Principal
 
 ASSUME = "sts:AssumeRole"
@@ -60,6 +60,23 @@ class External:
     kind: str  # "external" or "federated"
     account: str = ""
     named_by: set[str] = field(default_factory=set)
+
+    def decide(self, estate: Estate, conditions, version: str, extra: dict[str, Any] | None = None) -> tuple[bool, tuple[str, ...]]:
+        """Conditions decided from what is known of this caller: its account, its ARN, that an
+        account's principals are not AWS services, and whether the account is in the organization."""
+        values: dict[str, Any] = dict(extra or {})
+        if self.account:
+            values["aws:PrincipalAccount"] = self.account
+            values["aws:PrincipalIsAWSService"] = "false"
+            if self.id.startswith("arn:"):
+                values["aws:PrincipalArn"] = self.id
+        member = estate.in_organization(self.account) if self.account else None
+        if member:
+            values["aws:PrincipalOrgID"] = estate.org_id
+        view = ContextView(values, complete=False)
+        if member is False:
+            return decide_outside_org(conditions, version, view, estate.org_id)
+        return decide(conditions, version, view)
 
 
 class PrincipalIndex:
@@ -238,15 +255,19 @@ class TrustResolver:
             self._rcps[key] = found
         return self._rcps[key]
 
-    def _rcp_verdict(self, role: Principal, action: str, view: ContextView) -> tuple[bool, tuple[str, ...]]:
+    def _rcp_verdict(self, role: Principal, action: str, caller: ContextView | External) -> tuple[bool, tuple[str, ...]]:
         """(blocked, keys) from the RCPs of the role's account for this caller."""
         keys: list[str] = []
-        view = view.with_defaults({"aws:ResourceAccount": role.account})
+        resource = {"aws:ResourceAccount": role.account}
+        view = caller.with_defaults(resource) if isinstance(caller, ContextView) else ContextView(resource, complete=False)
         for statement, version in self._rcp_denies(role.account, action):
             matched, unknown = statement_resource_match(statement, role.arn, view, version)
             if matched is False:
                 continue
-            applies, missing = decide(statement.conditions, version, view)
+            if isinstance(caller, External):
+                applies, missing = caller.decide(self.estate, statement.conditions, version, resource)
+            else:
+                applies, missing = decide(statement.conditions, version, view)
             if not applies:
                 continue
             if not missing and not unknown:
@@ -324,21 +345,16 @@ class TrustResolver:
                     (statement.label, *verdict.provenance), REFERENCE)
 
     def _external_edge(self, role: Principal, statement: Statement, external: External) -> Iterator[Edge]:
-        context: dict[str, Any] = {}
-        if external.account:
-            context["aws:PrincipalAccount"] = external.account
-        view = ContextView(context, complete=False)
-        applies, keys = decide(statement.conditions, role.trust.version, view)
-        blocked, rcp_keys = self._rcp_verdict(role, ASSUME, view)
+        applies, keys = external.decide(self.estate, statement.conditions, role.trust.version)
+        blocked, rcp_keys = self._rcp_verdict(role, ASSUME, external)
         if applies and not blocked:
             yield Edge(external.id, role.arn, EdgeKind.ASSUME, ASSUME, (ASSUME,), (role.arn,),
                        tuple(dict.fromkeys((*keys, *rcp_keys))), (statement.label,), REFERENCE)
 
     def _federated_edge(self, role: Principal, statement: Statement, provider: str, action: str,
                         version: str) -> Iterator[Edge]:
-        view = ContextView({}, complete=False)
-        applies, keys = decide(statement.conditions, version, view)
-        blocked, rcp_keys = self._rcp_verdict(role, action, view)
+        applies, keys = decide(statement.conditions, version, ContextView({}, complete=False))
+        blocked, rcp_keys = self._rcp_verdict(role, action, ContextView({}, complete=False))
         if not applies or blocked:
             return
         keys = tuple(dict.fromkeys((*keys, *rcp_keys)))
