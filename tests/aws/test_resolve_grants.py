@@ -405,3 +405,25 @@ def test_explain_rejects_unknown_identities_and_malformed_input():
         _explain(accounts, identity=ALICE, action="s3:GetObject", resource="not-an-arn")
     with pytest.raises(QueryError):
         _explain(accounts, identity=ALICE, action="s3:NoSuchAction", resource=OBJECT)
+
+
+def test_explain_external_caller_and_the_organization_perimeter():
+    partner = f"arn:aws:iam::{OUTSIDE}:root"
+    policy = doc(allow("s3:GetObject", "arn:aws:s3:::exchange/*", principal={"AWS": partner}))
+    accounts = {A: account(resources={"s3": {"Buckets": [_bucket("exchange", policy)]}})}
+    request = dict(identity=partner, action="s3:GetObject", resource="arn:aws:s3:::exchange/feed.csv")
+    assert _explain(accounts, organization({A: ROOT}), **request).decision == "allowed"
+    perimeter = doc(deny("s3:*", principal="*", condition={
+        "StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}, "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}))
+    fenced = _explain(accounts, organization({A: ROOT}, rcps=[("p-perimeter", perimeter, [ROOT])]), **request)
+    assert fenced.decision == "explicitDeny"
+
+
+def test_explain_counts_kms_grants():
+    closed = doc(allow("kms:*", "*", principal={"AWS": role_arn("keyadmin")}))
+    grant = {"GrantId": "g1", "GranteePrincipal": role_arn("app"), "Operations": ["Decrypt"]}
+    accounts = {A: account(roles=[role("keyadmin", trusts({"AWS": A})), role("app", trusts({"AWS": A}))],
+                           resources={"kms": {"Keys": [_key("k", closed, Grants=[grant])]}})}
+    key = f"arn:aws:kms:us-east-1:{A}:key/k"
+    assert _explain(accounts, identity=role_arn("app"), action="kms:Decrypt", resource=key).decision == "allowed"
+    assert _explain(accounts, identity=role_arn("app"), action="kms:Encrypt", resource=key).decision == "implicitDeny"
