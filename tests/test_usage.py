@@ -254,3 +254,17 @@ def test_an_activity_source_no_provider_reads_fails_the_build():
     manager = new_manager(load_entry_points=False, plugins=(EstateProvider({}),))
     with pytest.raises(SourceError, match="no installed provider reads 'othercloud' activity"):
         build_index([core_builders.snapshot()], manager, activity=[ActivitySpec("othercloud", {"path": "x"})])
+
+
+def test_enrich_summaries_carry_last_use_and_the_unused_share():
+    from ciem.queries import enrich
+
+    used_at = datetime.now(timezone.utc) - timedelta(days=3)
+    records = [UsageRecord("tc:bob", "store:Get", used_at, used_at)]
+    manager = new_manager(load_entry_points=False, plugins=(EstateProvider({"log": records}),))
+    index = build_index([core_builders.snapshot()], manager, activity=[ActivitySpec(core_builders.PROVIDER, {"records": "log"})])
+    bob, eve = enrich(index, ["tc:bob", "tc:eve"], manager)
+    assert (bob.last_used, bob.unused_share) == (used_at.replace(microsecond=0), 0.5)
+    assert (eve.last_used, eve.unused_share) == (None, 1.0)
+    without = build_index([core_builders.snapshot()], manager)
+    assert enrich(without, ["tc:bob"], manager)[0].unused_share is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Iterable, Mapping, Sequence
 
 import pluggy
@@ -17,6 +18,7 @@ from ciem.errors import NotFoundError, QueryError
 from ciem.index import EffectiveAccessIndex, IndexedGrant
 from ciem.model import AccessLevel, Decision, Edge, EvaluationRequest, Identity, Sensitivity
 from ciem.reachability import bit_positions, closures
+from ciem.usage import ACTING_KINDS, DEFAULT_WINDOW_DAYS, unused, usage_of
 
 DEFAULT_MAX_HOPS = 5
 MAX_HOPS_LIMIT = 16
@@ -334,6 +336,10 @@ class EnrichSummary:
     paths_to_admin: tuple[tuple[Edge, ...], ...]
     reachable_identities: int
     sensitive_resources: Mapping[str, int]  # sensitivity name -> count reachable
+    # From activity logs (ciem.usage) over the default window up to the index's build; None when no
+    # activity source was read or the identity does not act itself (a group, an outside principal).
+    last_used: datetime | None = None
+    unused_share: float | None = None
 
 
 def enrich(
@@ -375,6 +381,7 @@ class PrecomputedFacts:
         reachable_sensitive = closures(nodes, index.successors, direct)
         reachable_identities = closures(nodes, index.successors, bit_positions(nodes))
         self._summaries: dict[str, EnrichSummary] = {}
+        with_usage = bool(usage_of(index).coverage)
         for identity_id, identity in index.identities.items():
             counts: dict[str, int] = {}
             for position in iter_bits(reachable_sensitive[identity_id]):
@@ -392,6 +399,10 @@ class PrecomputedFacts:
                 reachable_identities=reachable_identities[identity_id].bit_count() - 1,
                 sensitive_resources=counts,
             )
+            if with_usage and identity.kind in ACTING_KINDS:
+                report = unused(index, identity_id, DEFAULT_WINDOW_DAYS, index.built_at)
+                self._summaries[identity_id] = replace(self._summaries[identity_id], last_used=report.last_used,
+                                                       unused_share=report.unused_share)
 
     def summary(self, identifier: str, identity: Identity) -> EnrichSummary:
         summary = self._summaries[identity.id]

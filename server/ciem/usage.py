@@ -48,7 +48,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 def _seconds(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return int((moment - _EPOCH).total_seconds())
+    return int(moment.timestamp())
 
 
 def _moment(seconds: int) -> datetime:
@@ -375,19 +375,19 @@ def unused(
 
 # Groups do not act; outside principals are not the estate's to clean up; federated principals act
 # through the roles they assume, which is where their use is recorded.
-_ACTING_KINDS = frozenset(kind for kind in IdentityKind
+ACTING_KINDS = frozenset(kind for kind in IdentityKind
                           if kind not in (IdentityKind.GROUP, IdentityKind.EXTERNAL, IdentityKind.FEDERATED))
 
 
 def unused_identities(
     index: EffectiveAccessIndex, window_days: int = DEFAULT_WINDOW_DAYS, now: datetime | None = None
 ) -> list[UnusedAccess]:
-    """Every acting identity of the estate unused for the window (see ``_ACTING_KINDS``)."""
+    """Every acting identity of the estate unused for the window (see :data:`ACTING_KINDS`)."""
     check_window(window_days)
     now = _now(now)
     found = []
     for identity_id in sorted(index.identities):
-        if index.identities[identity_id].kind not in _ACTING_KINDS:
+        if index.identities[identity_id].kind not in ACTING_KINDS:
             continue
         report = unused(index, identity_id, window_days, now)
         if report.identity_unused:

@@ -146,12 +146,13 @@ class CloudTrailReader:
         user = record.get("userIdentity")
         if not isinstance(user, dict):
             raise InputError(name, f"{where}.userIdentity", "missing or not an object")
-        if _denied(str(record.get("errorCode") or "")):
+        error_code = record.get("errorCode")
+        if error_code and _denied(str(error_code)):
             self.stats.denied += 1
             return
         identity, credential = self._identity(user)
-        if not record.get("errorCode"):
-            self._learn_session_key(source, event, record, identity, credential)
+        if not error_code and source == "sts.amazonaws.com":
+            self._learn_session_key(event, record, identity, credential)
         if record.get("eventType") in _NOT_API_CALLS or user.get("type") == "AWSService":
             self.stats.skipped += 1
             return
@@ -184,9 +185,7 @@ class CloudTrailReader:
             return principal.split(":", 1)[0], credential
         return "", credential
 
-    def _learn_session_key(self, source: str, event: str, record: dict, identity: str, credential: str) -> None:
-        if source != "sts.amazonaws.com":
-            return
+    def _learn_session_key(self, event: str, record: dict, identity: str, credential: str) -> None:
         response = record.get("responseElements") or {}
         key = str(((response.get("credentials") or {}).get("accessKeyId")) or "")
         if not key.startswith("ASIA"):
