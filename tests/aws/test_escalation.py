@@ -369,3 +369,9 @@ def test_every_method_has_an_id_reference_permissions_and_a_test():
     assert set(ids) == tested
     for method in methods():
         assert method.reference.startswith("https://") and method.permissions
+
+
+def test_the_documented_table_lists_every_method(repo_root):
+    table = (repo_root / "docs" / "aws-escalation.md").read_text()
+    missing = [m.id for m in methods() if f"| `{m.id}` |" not in table]
+    assert not missing, f"docs/aws-escalation.md lacks {missing}"

@@ -84,6 +84,9 @@ def build_management_account() -> dict[str, str]:
         {"Service": ["ec2.amazonaws.com", "lambda.amazonaws.com"]}))["Role"]["Arn"]
     iam.put_role_policy(RoleName="app", PolicyName="queue", PolicyDocument=document(allow("sqs:SendMessage")))
     iam.attach_role_policy(RoleName="app", PolicyArn=policy_arn)
+    boundary_arn = iam.create_policy(PolicyName="boundary", PolicyDocument=document(
+        allow(["s3:*", "sqs:*"])))["Policy"]["Arn"]
+    iam.put_role_permissions_boundary(RoleName="app", PermissionsBoundary=boundary_arn)
     iam.create_role(RoleName="vendor", AssumeRolePolicyDocument=trust(
         {"AWS": "arn:aws:iam::111122223333:root"}, Condition={"StringEquals": {"sts:ExternalId": "vendor-42"}}))
     iam.create_instance_profile(InstanceProfileName="app-profile")
@@ -169,7 +172,7 @@ def build_management_account() -> dict[str, str]:
     boto3.client("cloudformation", region_name=REGION).create_stack(
         StackName="network", RoleARN=role_arn,
         TemplateBody=json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}))
-    return {"member": member, "policy_arn": policy_arn, "role_arn": role_arn, "scp_id": scp_id, "root": root,
+    return {"member": member, "policy_arn": policy_arn, "boundary_arn": boundary_arn, "role_arn": role_arn, "scp_id": scp_id, "root": root,
             "workloads": workloads, "prod": prod, "key_id": key_id, "secret_arn": secret_arn, "instance": instance}
 
 
@@ -224,6 +227,8 @@ def test_iam_entities_policies_and_versions(estate):
         "Service": ["ec2.amazonaws.com", "lambda.amazonaws.com"]}
     assert app["RolePolicyList"][0]["PolicyName"] == "queue"
     assert [profile["InstanceProfileName"] for profile in app["InstanceProfileList"]] == ["app-profile"]
+    assert app["PermissionsBoundary"]["PermissionsBoundaryArn"] == names["boundary_arn"]
+    assert by(details["Policies"], "Arn", names["boundary_arn"])["PolicyVersionList"][0]["IsDefaultVersion"] is True
     assert isinstance(app["InstanceProfileList"][0]["Roles"][0]["AssumeRolePolicyDocument"], dict)
     vendor = by(details["RoleDetailList"], "RoleName", "vendor")
     assert vendor["AssumeRolePolicyDocument"]["Statement"][0]["Condition"] == {
@@ -409,6 +414,32 @@ def test_assumed_role_credentials_are_renewed(estate):
         "ssm:DescribeInstanceInformation", "apprunner:ListServices")]
 
 
+def test_referenced_policy_missing_from_authorization_details_is_read(estate):
+    """Should get-account-authorization-details leave out a managed policy some identity attaches
+    or uses as its boundary, the collector reads it with get-policy and get-policy-version."""
+    names, _, patch = estate
+    unoffered = refuse(UNOFFERED)
+
+    def without_boundary(client, operation_name, api_params):
+        response = unoffered(client, operation_name, api_params)
+        if operation_name == "GetAccountAuthorizationDetails":
+            response["Policies"] = [p for p in response["Policies"] if p["Arn"] != names["boundary_arn"]]
+        return response
+
+    patch.setattr(botocore.client.BaseClient, "_make_api_call", without_boundary)
+    try:
+        snapshot = live.collect({"region": REGION}, no_progress)
+    finally:
+        patch.setattr(botocore.client.BaseClient, "_make_api_call", unoffered)
+    policies = snapshot.data["accounts"][MANAGEMENT]["authorization_details"]["Policies"]
+    boundary = by(policies, "Arn", names["boundary_arn"])
+    assert boundary["DefaultVersionId"] == "v1" and "Tags" not in boundary
+    [version] = boundary["PolicyVersionList"]
+    assert (version["VersionId"], version["IsDefaultVersion"]) == ("v1", True)
+    assert version["Document"]["Statement"][0]["Action"] == ["s3:*", "sqs:*"]
+    assert {gap.operation for gap in snapshot.gaps} == {"ssm:DescribeInstanceInformation", "apprunner:ListServices"}
+
+
 def test_unreachable_account_is_a_gap(estate):
     names, _, _ = estate
     snapshot = live.collect({"region": REGION, "accounts": [names["member"]]}, no_progress)
@@ -480,6 +511,17 @@ def test_merge_pages_and_decode_url_encoded_documents():
     assert details["Policies"][0]["PolicyVersionList"][1]["Document"]["Statement"][0]["Action"] == [
         "s3:GetObject", "s3:ListBucket"]
     assert transform.accounts_in_authorization_details(details) == {"111122223333"}
+
+
+def test_missing_managed_policies():
+    details = transform.merge_authorization_details(recorded_pages())
+    assert transform.missing_managed_policies(details) == []
+    details["Policies"] = details["Policies"][:1]
+    assert transform.missing_managed_policies(details) == ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]
+    details["UserDetailList"][0]["PermissionsBoundary"] = {
+        "PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": "arn:aws:iam::aws:policy/PowerUserAccess"}
+    assert transform.missing_managed_policies(details) == [
+        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", "arn:aws:iam::aws:policy/PowerUserAccess"]
 
 
 def test_merge_rejects_two_different_copies_of_one_entity():

@@ -159,3 +159,12 @@ def test_rcps_of_the_roles_account_govern_who_assumes_it():
     # OUTSIDE is not among the organization's accounts: whatever its organization, it is not this one.
     assert not _assume(result, f"arn:aws:iam::{OUTSIDE}:root")
     assert not _assume(result, ALICE, role_arn("locked"))
+
+
+def test_federated_user_session_named_in_a_resource_policy_is_a_federated_identity():
+    session = f"arn:aws:sts::{A}:federated-user/contractor"
+    policy = doc(allow("sqs:SendMessage", "*", principal={"AWS": session}))
+    queue = f"arn:aws:sqs:us-east-1:{A}:q"
+    result = run({A: account(resources={"sqs": {"Queues": [{"QueueUrl": "https://q", "Arn": queue, "Policy": policy}]}})})
+    assert [i.kind for i in result.identities if i.id == session] == [IdentityKind.FEDERATED]
+    assert can(result, session, "sqs:SendMessage", queue) == "allow"

@@ -185,7 +185,7 @@ def _identities(estate: Estate, edges: list[Edge], externals: dict[str, External
                             {}, {"members": list(group.members)}))
     for external in externals.values():
         if external.kind == "federated":
-            saml = ":saml-provider/" in external.id
+            saml = ":saml-provider/" in external.id or ":federated-user/" in external.id
             out.append(Identity(external.id, PROVIDER, IdentityKind.FEDERATED, external.id.rsplit("/", 1)[-1],
                                 external.account, saml, (), {}, {"protocol": "saml" if saml else "oidc"}))
         else:

@@ -41,6 +41,7 @@ _ACCOUNT_ID = re.compile(r"\d{12}\Z")
 _IAM_ARN = re.compile(r"arn:[^:]+:iam::(\d{12}):(user|role)/(?:.*/)?([^/]+)\Z")
 _SESSION_ARN = re.compile(r"arn:[^:]+:sts::(\d{12}):assumed-role/([^/]+)/.+\Z")
 _ROOT_ARN = re.compile(r"arn:[^:]+:iam::(\d{12}):root\Z")
+_FEDERATED_USER_ARN = re.compile(r"arn:[^:]+:sts::(\d{12}):federated-user/[^/]+\Z")
 
 
 def external_account_id(account: str) -> str:
@@ -178,6 +179,9 @@ def candidates(statement: Statement, index: PrincipalIndex, externals: dict[str,
         principal = index.by_arn(arn)
         if principal is not None:
             yield Candidate(principal, True)
+        elif _FEDERATED_USER_ARN.match(arn):
+            # A GetFederationToken session: no IAM entity to find, in any account.
+            found.append(_external(externals, arn, "federated", arn.split(":")[4], owner))
         elif arn.startswith("arn:"):
             match = _IAM_ARN.match(arn) or _SESSION_ARN.match(arn)
             collected = match and index.estate.accounts.get(match.group(1)) and index.estate.accounts[match.group(1)].collected
