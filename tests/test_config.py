@@ -65,9 +65,31 @@ def test_live_source_keeps_its_options():
     assert config.sources[0].path is None
 
 
+def test_activity_findings_and_sinks(tmp_path):
+    config = parse_config({
+        "activity": [{"provider": "aws", "kind": "cloudtrail", "paths": ["trail/a", "/var/trail/b"]},
+                     {"provider": "aws", "kind": "access-advisor", "profile": "audit"}],
+        "findings": {"max_hops": 3, "disabled_rules": ["unused-identity"]},
+        "sinks": [{"kind": "sqlite", "path": "state/findings.sqlite"}, {"kind": "opensearch", "url": "https://os:9200"}],
+    }, tmp_path / "ciem.yaml")
+    assert config.activity[0].provider == "aws"
+    assert config.activity[0].source == {"kind": "cloudtrail", "paths": [str(tmp_path / "trail/a"), "/var/trail/b"]}
+    assert config.activity[1].source == {"kind": "access-advisor", "profile": "audit"}
+    assert config.findings.max_hops == 3 and config.findings.disabled_rules == ("unused-identity",)
+    assert config.sinks == ({"kind": "sqlite", "path": str(tmp_path / "state/findings.sqlite")},
+                            {"kind": "opensearch", "url": "https://os:9200"})
+    assert parse_config({}).sinks is None  # the defaults
+    assert parse_config({"sinks": []}).sinks == ()  # none at all
+
+
 @pytest.mark.parametrize(
     "text, message",
     [
+        ("activity: [{kind: cloudtrail}]\n", r"ciem.yaml: activity\[0\].provider: expected a non-empty string"),
+        ("activity: [{provider: aws, paths: a}]\n", r"ciem.yaml: activity\[0\].paths: expected a list"),
+        ("sinks: [{path: x}]\n", r"ciem.yaml: sinks\[0\].kind: expected a non-empty string"),
+        ("findings: {max_hops: 0}\n", r"ciem.yaml: findings.max_hops: expected a positive integer"),
+        ("findings: {colour: red}\n", r"ciem.yaml: findings.colour: unknown key"),
         ("listen: [1, 2]\n", r"ciem.yaml: listen: expected a non-empty string"),
         ("listen: localhost\n", r"ciem.yaml: listen: 'localhost' is not HOST:PORT"),
         ("listen: 127.0.0.1:70000\n", r"ciem.yaml: listen: port 70000 is out of range"),

@@ -50,7 +50,16 @@ class EstateProvider:
 
     @hookimpl
     def ciem_resolve(self, snapshots):
-        return core_builders.estate() if snapshots[0].provider == core_builders.PROVIDER else None
+        """The estate without the identities the export lists under ``drop`` (and what names them)."""
+        if snapshots[0].provider != core_builders.PROVIDER:
+            return None
+        resolution = core_builders.estate()
+        dropped = {f"tc:{name}" for name in snapshots[0].data.get("drop", [])}
+        resolution.identities = [i for i in resolution.identities if i.id not in dropped]
+        resolution.grants = [g for g in resolution.grants if g.identity not in dropped]
+        resolution.edges = [e for e in resolution.edges if not {e.source, e.target} & dropped]
+        resolution.admin = {k: v for k, v in resolution.admin.items() if k not in dropped}
+        return resolution
 
     @hookimpl
     def ciem_normalize_identifier(self, identifier):
@@ -80,8 +89,8 @@ class EstateProvider:
                         (LayerVerdict("identity", verdict, allows[0].provenance),), missing)
 
 
-def write_export(path: Path) -> Path:
-    path.write_text(json.dumps({"testcloud": {}}))
+def write_export(path: Path, drop: tuple[str, ...] = ()) -> Path:
+    path.write_text(json.dumps({"testcloud": {"drop": list(drop)}}))
     return path
 
 
@@ -133,7 +142,7 @@ def test_reflection_lists_the_ciem_services(running):
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)
         responses = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
         names = {s.name for r in responses for s in r.list_services_response.service}
-    assert {"ciem.v1.AccessService", "ciem.v1.AdminService", "grpc.health.v1.Health"} <= names
+    assert {"ciem.v1.AccessService", "ciem.v1.FindingsService", "ciem.v1.AdminService", "grpc.health.v1.Health"} <= names
 
 
 def test_resolve_by_alias_and_by_provider_form(running):
@@ -364,7 +373,6 @@ def secured(tmp_path, export):
     )
     manager = make_manager()
     holder = IndexHolder(specs=[SourceSpec(path=export)], manager=manager)
-    holder.refresh()
     config = parse_config({
         "listen": "127.0.0.1:0",
         "tls": {"cert": str(pki["server"]), "key": str(pki["server-key"]), "client_ca": str(pki["ca"])},
@@ -372,6 +380,7 @@ def secured(tmp_path, export):
         "audit_log": "audit.jsonl",
     }, tmp_path / "ciem.yaml")
     server = CiemServer(config, holder, manager)
+    holder.refresh()
     port = server.start()
     yield port, pki, tmp_path / "audit.jsonl"
     server.stop(0)
@@ -499,6 +508,8 @@ def test_scoped_tokens_ask_only_about_their_scope(secured):
         assert "no identity known" in summaries[1].error
         with pytest.raises(ServerError, match="PERMISSION_DENIED: Refresh needs an unscoped token"):
             team1.refresh(pb.RefreshRequest())
+        assert team1.list_findings(pb.ListFindingsRequest()).total_size == 3
+        assert team2.list_findings(pb.ListFindingsRequest()).total_size == 0
     records = [json.loads(line) for line in audit.read_text().splitlines()]
     assert {r["who"] for r in records} == {"team-1", "team-2"}
     assert any(r["who"] == "team-2" and r["result"] == "PERMISSION_DENIED" for r in records)
@@ -515,3 +526,69 @@ def test_a_persisted_index_is_served_at_start(tmp_path, export):
         assert health_status(port, "ciem.v1.AccessService") == health_pb2.HealthCheckResponse.SERVING
     finally:
         server.stop(0)
+
+
+# -- findings -----------------------------------------------------------------------------------------
+
+
+def test_list_findings_pages_filters_and_follows_the_lifecycle(running, export):
+    _, client, _, _ = running
+    with pytest.raises(Exception, match="UNAVAILABLE: no findings yet"):
+        client.list_findings(pb.ListFindingsRequest())
+    client.refresh(pb.RefreshRequest())
+    everything = client.list_findings(pb.ListFindingsRequest())
+    assert everything.total_size == 3 and not everything.next_page_token
+    assert [(f.rule, f.subject) for f in everything.findings] == [
+        ("admin-equivalent", "tc:deployer"), ("admin-equivalent", "tc:alice"), ("admin-equivalent", "tc:ci")]
+    scores = [f.score.value for f in everything.findings]
+    assert scores == sorted(scores, reverse=True)
+    alice = everything.findings[1]
+    assert alice.status == pb.FINDING_STATUS_NEW and alice.human and alice.account == "acct-1"
+    assert [e.target for e in alice.paths[0].edges] == ["tc:ci", "tc:deployer"]
+    first = client.list_findings(pb.ListFindingsRequest(page_size=2))
+    assert len(first.findings) == 2 and first.total_size == 3 and first.next_page_token
+    second = client.list_findings(pb.ListFindingsRequest(page_size=2, page_token=first.next_page_token))
+    assert [f.id for f in [*first.findings, *second.findings]] == [f.id for f in everything.findings]
+    assert not second.next_page_token
+    with pytest.raises(QueryError, match="other filters"):
+        client.list_findings(pb.ListFindingsRequest(page_token=first.next_page_token, subjects=["tc:ci"]))
+    with pytest.raises(QueryError, match="not a token this server issued"):
+        client.list_findings(pb.ListFindingsRequest(page_token="bm90IGpzb24"))
+    with pytest.raises(QueryError, match="unknown severity 'severe'"):
+        client.list_findings(pb.ListFindingsRequest(min_severity="severe"))
+    assert client.list_findings(pb.ListFindingsRequest(min_severity="critical")).total_size == 0
+    assert [f.subject for f in client.list_findings(pb.ListFindingsRequest(subjects=["tc:ci"])).findings] == ["tc:ci"]
+    # The same risks in the next scan are open; once gone they are resolved.
+    client.refresh(pb.RefreshRequest())
+    assert {f.status for f in client.list_findings(pb.ListFindingsRequest()).findings} == {pb.FINDING_STATUS_OPEN}
+    write_export(export, drop=("deployer",))
+    client.refresh(pb.RefreshRequest())
+    assert client.list_findings(pb.ListFindingsRequest()).total_size == 0
+    resolved = client.list_findings(pb.ListFindingsRequest(statuses=[pb.FINDING_STATUS_RESOLVED]))
+    assert resolved.total_size == 3 and all(f.HasField("resolved_at") for f in resolved.findings)
+    with pytest.raises(QueryError, match="earlier scan"):
+        client.list_findings(pb.ListFindingsRequest(page_size=2, page_token=first.next_page_token))
+
+
+def test_findings_go_to_the_default_sinks_in_the_state_dir(tmp_path, export):
+    manager = make_manager()
+    config = parse_config({"listen": "127.0.0.1:0", "state_dir": "state"}, tmp_path / "ciem.yaml")
+    holder = IndexHolder(specs=[SourceSpec(path=export)], manager=manager, state_dir=config.state_dir)
+    server = CiemServer(config, holder, manager)
+    try:
+        holder.refresh()
+        assert server.feed.latest is not None and len(server.feed.latest.findings) == 3
+    finally:
+        server.stop(0)
+    from ciem.sinks.sqlite import FindingsStore
+
+    store = FindingsStore(tmp_path / "state" / "findings.sqlite", create=False)
+    assert {f.subject for f in store.findings()} == {"tc:deployer", "tc:alice", "tc:ci"}
+    store.close()
+    assert "tc:deployer" in (tmp_path / "state" / "report.html").read_text()
+
+
+def test_a_bad_sink_is_a_config_error_naming_the_file(tmp_path):
+    config = parse_config({"listen": "127.0.0.1:0", "sinks": [{"kind": "carrier-pigeon"}]}, tmp_path / "ciem.yaml")
+    with pytest.raises(ConfigError, match=r"ciem.yaml: sinks\[0\].kind: no installed plugin makes 'carrier-pigeon'"):
+        CiemServer(config, IndexHolder(specs=[], manager=make_manager()), make_manager())

@@ -22,6 +22,7 @@ from ciem import render
 from ciem.client import Client
 from ciem.config import Config, load_config
 from ciem.errors import CiemError, QueryError, SourceError
+from ciem.findings.cli import add_cli as add_findings_cli
 from ciem.pipeline import IndexHolder, parse_input
 from ciem.providers import default_manager, provider_infos
 from ciem.queries import DEFAULT_MAX_HOPS
@@ -133,6 +134,7 @@ def build_parser(manager: pluggy.PluginManager) -> argparse.ArgumentParser:
                          help="a collection option (VALUE is read as YAML: 3, true, [a, b]); repeatable")
     collect.set_defaults(func=cmd_collect)
 
+    add_findings_cli(verbs)
     manager.hook.ciem_cli_commands(subparsers=verbs)
     return parser
 
@@ -160,7 +162,7 @@ def ask(args: argparse.Namespace, question: Callable[[Answers | Client], T]) -> 
         else:
             config = load_config(args.config)
             holder = IndexHolder(specs=config.sources, manager=args.manager, state_dir=config.state_dir,
-                                 progress=progress)
+                                 activity=config.activity, progress=progress)
         # `refresh` builds the index itself; --config serves its persisted index when there is one.
         if args.verb != "refresh" and not holder.load_persisted():
             holder.refresh()

@@ -83,6 +83,7 @@ class Client:
         self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self._timeout = timeout
         self._access = pb_grpc.AccessServiceStub(self._channel)
+        self._findings = pb_grpc.FindingsServiceStub(self._channel)
         self._admin = pb_grpc.AdminServiceStub(self._channel)
 
     def __enter__(self) -> "Client":
@@ -120,6 +121,9 @@ class Client:
 
     def enrich(self, request: pb.EnrichRequest) -> pb.EnrichResponse:
         return self._unary(self._access.Enrich, request)
+
+    def list_findings(self, request: pb.ListFindingsRequest) -> pb.ListFindingsResponse:
+        return self._unary(self._findings.ListFindings, request)
 
     def get_index_status(self, request: pb.GetIndexStatusRequest) -> pb.IndexStatus:
         return self._unary(self._admin.GetIndexStatus, request)

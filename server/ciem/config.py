@@ -15,7 +15,8 @@ from typing import Any, Mapping
 import yaml
 
 from ciem.errors import ConfigError
-from ciem.pipeline import SourceSpec
+from ciem.findings.config import FindingsConfig, parse_findings_config
+from ciem.pipeline import ActivitySpec, SourceSpec
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -45,6 +46,10 @@ class Config:
     state_dir: Path | None = None
     refresh_interval: float | None = None  # seconds; None: refresh only on request
     sources: tuple[SourceSpec, ...] = ()
+    activity: tuple[ActivitySpec, ...] = ()
+    findings: FindingsConfig = FindingsConfig()
+    # None: the default sinks (ciem.sinks.default_sink_configs) in state_dir, if there is one.
+    sinks: tuple[Mapping[str, Any], ...] | None = None
     tls: TlsConfig | None = None
     auth: AuthConfig | None = None
     audit_log: Path | None = None
@@ -55,9 +60,13 @@ class Config:
 
 
 TOP_LEVEL_KEYS = {
-    "listen", "state_dir", "refresh_interval", "sources", "tls", "auth", "audit_log",
-    "insecure_allow_remote_without_tls_and_auth", "max_message_bytes", "workers", "shutdown_grace",
+    "listen", "state_dir", "refresh_interval", "sources", "activity", "findings", "sinks", "tls", "auth",
+    "audit_log", "insecure_allow_remote_without_tls_and_auth", "max_message_bytes", "workers", "shutdown_grace",
 }
+# Options of activity sources and sinks that name files: relative ones are taken from the
+# configuration file's folder (the built-in sinks' and providers' path options).
+PATH_OPTIONS = ("path", "history", "spool_dir", "ca_certs", "client_cert", "client_key")
+PATH_LIST_OPTIONS = ("paths",)
 
 
 def load_config(path: str | Path) -> Config:
@@ -93,6 +102,13 @@ def parse_config(raw: Any, path: Path | None = None) -> Config:
         state_dir=reader.optional_path(top.get("state_dir"), "state_dir"),
         refresh_interval=_interval(reader, top.get("refresh_interval")),
         sources=tuple(_source(reader, item, f"sources[{i}]") for i, item in enumerate(reader.sequence(top.get("sources", []), "sources"))),
+        activity=tuple(
+            _activity(reader, item, f"activity[{i}]") for i, item in enumerate(reader.sequence(top.get("activity", []), "activity"))
+        ),
+        findings=_findings(reader, top.get("findings")),
+        sinks=None if top.get("sinks") is None else tuple(
+            _sink(reader, item, f"sinks[{i}]") for i, item in enumerate(reader.sequence(top["sinks"], "sinks"))
+        ),
         tls=tls,
         auth=auth,
         audit_log=reader.optional_path(top.get("audit_log"), "audit_log"),
@@ -261,6 +277,42 @@ def _source(reader: _Reader, value: Any, key: str) -> SourceSpec:
     live = item["live"]
     live = {} if live is None else dict(reader.mapping(live, f"{key}.live"))
     return SourceSpec(provider=provider, live=live)
+
+
+def _with_paths(reader: _Reader, item: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """``item`` with its file options (PATH_OPTIONS, PATH_LIST_OPTIONS) taken relative to the
+    configuration file."""
+    options = dict(item)
+    for name in PATH_OPTIONS:
+        if name in options:
+            options[name] = str(reader.path_value(options[name], f"{key}.{name}"))
+    for name in PATH_LIST_OPTIONS:
+        if name in options:
+            paths = reader.sequence(options[name], f"{key}.{name}")
+            options[name] = [str(reader.path_value(p, f"{key}.{name}[{n}]")) for n, p in enumerate(paths)]
+    return options
+
+
+def _activity(reader: _Reader, value: Any, key: str) -> ActivitySpec:
+    """``{provider: P, ...}``: the other keys are the provider's activity settings (kind, path, bucket ...)."""
+    item = reader.mapping(value, key)
+    provider = reader.string(item.get("provider"), f"{key}.provider")
+    settings = _with_paths(reader, {k: v for k, v in item.items() if k != "provider"}, key)
+    return ActivitySpec(provider=provider, source=settings)
+
+
+def _sink(reader: _Reader, value: Any, key: str) -> Mapping[str, Any]:
+    """``{kind: K, ...}``: the other keys are the kind's options, checked when the sink is made."""
+    item = reader.mapping(value, key)
+    reader.string(item.get("kind"), f"{key}.kind")
+    return _with_paths(reader, item, key)
+
+
+def _findings(reader: _Reader, value: Any) -> FindingsConfig:
+    try:
+        return parse_findings_config(value, "findings")
+    except ConfigError as error:
+        raise ConfigError(f"{reader.path}: {error}" if reader.path is not None else str(error)) from None
 
 
 def _tls(reader: _Reader, value: Any) -> TlsConfig | None:

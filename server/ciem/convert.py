@@ -12,6 +12,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
+from ciem.findings.model import Finding
 from ciem.model import Decision, Edge, Identity, Resource, Sensitivity
 from ciem.queries import (
     ActionEntry,
@@ -185,3 +186,42 @@ def index_status(value: IndexStatus) -> pb.IndexStatus:
             for gap in value.gaps
         ],
     )
+
+
+def finding(value: Finding) -> pb.Finding:
+    score = value.score
+    message = pb.Finding(
+        id=value.id,
+        rule=value.rule,
+        rule_title=value.rule_title,
+        title=value.title,
+        subject=value.subject,
+        subject_type=value.subject_type,
+        subject_name=value.subject_name,
+        provider=value.provider,
+        account=value.account,
+        usage=pb.Usage.Value(f"USAGE_{value.usage.name}"),
+        score=pb.Score(
+            value=score.value,
+            severity=score.severity,
+            factors=pb.ScoreFactors(
+                impact=score.factors.impact,
+                exploitability=score.factors.exploitability,
+                exposure=score.factors.exposure,
+                usage=score.factors.usage,
+                reasons=dict(score.factors.reasons),
+            ),
+            explanation=score.explanation,
+        ),
+        key=struct(value.key),
+        details=struct(value.details),
+        paths=[path(edges) for edges in value.paths],
+        status=pb.FindingStatus.Value(f"FINDING_STATUS_{value.status.name}"),
+    )
+    if value.human is not None:
+        message.human = value.human
+    for name in ("first_seen", "last_seen", "resolved_at"):
+        moment = getattr(value, name)
+        if moment is not None:
+            getattr(message, name).CopyFrom(timestamp(moment))
+    return message

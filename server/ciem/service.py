@@ -18,9 +18,10 @@ import pluggy
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from ciem import convert, queries
+from ciem import convert, findings_feed, queries
 from ciem.config import Config, check_bind_safety
 from ciem.errors import CiemError, ConfigError, InputError, NoIndexError, NotFoundError, QueryError, SourceError
+from ciem.findings_feed import FindingsFeed, make_feed
 from ciem.index import EffectiveAccessIndex
 from ciem.pipeline import IndexHolder
 from ciem.security import AuditLog, Caller, OutOfScopeError, TokenAuth, restrict, server_credentials
@@ -40,9 +41,10 @@ class Answers:
     Raises ciem errors; the servicers turn them into status codes.
     """
 
-    def __init__(self, holder: IndexHolder, manager: pluggy.PluginManager):
+    def __init__(self, holder: IndexHolder, manager: pluggy.PluginManager, feed: FindingsFeed | None = None):
         self.holder = holder
         self.manager = manager
+        self.feed = feed
 
     def index(self) -> EffectiveAccessIndex:
         index = self.holder.current
@@ -95,6 +97,22 @@ class Answers:
         summaries = queries.enrich(self.index(), list(request.identifiers), self.manager)
         return pb.EnrichResponse(summaries=[convert.summary(s) for s in summaries])
 
+    def list_findings(self, request: pb.ListFindingsRequest, caller: Caller | None = None) -> pb.ListFindingsResponse:
+        """A page of the latest scan's findings; a scoped ``caller`` sees only findings in its scope."""
+        scan = self.feed.latest if self.feed is not None else None
+        if scan is None:
+            raise NoIndexError("no findings yet: the first scan runs once the first index is built")
+        selected = findings_feed.select(scan, request, caller.allows if caller is not None else None)
+        start, end, following = findings_feed.page_bounds(
+            scan, request, len(selected), caller.describe() if caller is not None else "")
+        return pb.ListFindingsResponse(
+            findings=[convert.finding(f) for f in selected[start:end]],
+            next_page_token=following,
+            total_size=len(selected),
+            scan_id=scan.id,
+            scanned_at=convert.timestamp(scan.at),
+        )
+
     def get_index_status(self, request: pb.GetIndexStatusRequest) -> pb.IndexStatus:
         return convert.index_status(queries.status(self.index()))
 
@@ -124,6 +142,8 @@ def status_code(error: BaseException) -> tuple[grpc.StatusCode, str]:
 def _result_count(message) -> int:
     if isinstance(message, pb.EnrichResponse):
         return len(message.summaries)
+    if isinstance(message, pb.ListFindingsResponse):
+        return len(message.findings)
     return 1
 
 
@@ -145,12 +165,17 @@ class _Calls:
             raise OutOfScopeError(f"{method} needs an unscoped token, not {caller.describe()}")
         return caller
 
-    def unary(self, method: str, request, context: grpc.ServicerContext, answer: Callable):
+    def unary(self, method: str, request, context: grpc.ServicerContext, answer: Callable, *,
+              filters_by_caller: bool = False):
+        """``filters_by_caller``: ``answer(request, caller)`` applies a scoped caller's scope itself."""
         try:
             caller = self._scoped_caller(method, context)
-            response = answer(request)
-            if caller is not None:
-                response = restrict(caller, response)
+            if filters_by_caller:
+                response = answer(request, caller)
+            else:
+                response = answer(request)
+                if caller is not None:
+                    response = restrict(caller, response)
             _check_deadline(context)
         except Exception as error:  # every error becomes a status; internals stay in the log
             self._fail(method, request, context, error, 0)
@@ -220,6 +245,16 @@ class AccessServicer(pb_grpc.AccessServiceServicer):
         return self._calls.unary("Enrich", request, context, self._answers.enrich)
 
 
+class FindingsServicer(pb_grpc.FindingsServiceServicer):
+    def __init__(self, calls: _Calls):
+        self._calls = calls
+        self._answers = calls.answers
+
+    def ListFindings(self, request, context):
+        return self._calls.unary("ListFindings", request, context, self._answers.list_findings,
+                                 filters_by_caller=True)
+
+
 class AdminServicer(pb_grpc.AdminServiceServicer):
     def __init__(self, calls: _Calls):
         self._calls = calls
@@ -236,7 +271,7 @@ class CiemServer:
     """The gRPC server for one configuration: servicers, health, reflection, TLS and auth.
 
     Health reports NOT_SERVING (overall and per service) until the holder has an index, SERVING
-    from then on.
+    from then on. Every index the holder puts in service is scanned for findings (``self.feed``).
     """
 
     def __init__(self, config: Config, holder: IndexHolder, manager: pluggy.PluginManager):
@@ -248,7 +283,8 @@ class CiemServer:
         self.health = health.HealthServicer()
         auth = TokenAuth.from_file(config.auth.tokens_file) if config.auth is not None else None
         audit = AuditLog(config.audit_log, auth) if config.audit_log is not None else None
-        calls = _Calls(Answers(holder, manager), audit, auth)
+        self.feed = make_feed(config, manager)
+        calls = _Calls(Answers(holder, manager, self.feed), audit, auth)
         interceptors = [auth] if auth is not None else []
         options = [
             ("grpc.max_send_message_length", config.max_message_bytes),
@@ -260,6 +296,7 @@ class CiemServer:
             options=options,
         )
         pb_grpc.add_AccessServiceServicer_to_server(AccessServicer(calls), self.server)
+        pb_grpc.add_FindingsServiceServicer_to_server(FindingsServicer(calls), self.server)
         pb_grpc.add_AdminServiceServicer_to_server(AdminServicer(calls), self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
@@ -273,6 +310,7 @@ class CiemServer:
         if self.port == 0:
             raise ConfigError(f"{config.path or 'configuration'}: listen: cannot bind {config.listen}")
         holder.on_built.append(self._serve_index)
+        holder.on_built.append(self.feed)
         self._set_serving(False)
 
     def _serve_index(self, index: EffectiveAccessIndex) -> None:
@@ -299,20 +337,20 @@ class CiemServer:
         self.health.enter_graceful_shutdown()
         self.holder.stop()
         self.server.stop(self.config.shutdown_grace if grace is None else grace).wait()
+        self.feed.close()
 
 
 def serve(config: Config, manager: pluggy.PluginManager) -> None:
     """Run the service until SIGTERM or SIGINT: serve the persisted index at once if there is one,
     build the first index in the background if not, then refresh on the configured interval."""
-    holder = IndexHolder(specs=config.sources, manager=manager, state_dir=config.state_dir)
+    holder = IndexHolder(specs=config.sources, manager=manager, state_dir=config.state_dir, activity=config.activity)
     server = CiemServer(config, holder, manager)  # refuses an unsafe listen before any work
     holder.load_persisted()
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
     server.start()
-    if holder.current is None:
-        threading.Thread(target=_first_refresh, args=(holder,), name="ciem-first-refresh", daemon=True).start()
+    threading.Thread(target=_start_up, args=(holder, server.feed), name="ciem-start-up", daemon=True).start()
     if config.refresh_interval:
         holder.start_schedule(config.refresh_interval)
     stopping.wait()
@@ -320,11 +358,15 @@ def serve(config: Config, manager: pluggy.PluginManager) -> None:
     server.stop()
 
 
-def _first_refresh(holder: IndexHolder) -> None:
+def _start_up(holder: IndexHolder, feed: FindingsFeed) -> None:
+    """Build the first index, or scan the persisted one that is already serving."""
     try:
-        holder.refresh()
+        if holder.current is None:
+            holder.refresh()  # the feed scans it as the holder puts it in service
+        else:
+            feed(holder.current)
     except CiemError:
         pass  # IndexHolder.refresh logged it; health stays NOT_SERVING until a refresh succeeds
     except Exception:
-        log.exception("the first refresh failed")
+        log.exception("start-up failed; the next scheduled refresh tries again")
 

@@ -489,11 +489,15 @@ class ListFindingsRequest(_message.Message):
     def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., min_severity: _Optional[str] = ..., rules: _Optional[_Iterable[str]] = ..., subjects: _Optional[_Iterable[str]] = ..., providers: _Optional[_Iterable[str]] = ..., accounts: _Optional[_Iterable[str]] = ..., statuses: _Optional[_Iterable[_Union[FindingStatus, str]]] = ...) -> None: ...
 
 class ListFindingsResponse(_message.Message):
-    __slots__ = ("findings", "next_page_token", "total_size")
+    __slots__ = ("findings", "next_page_token", "total_size", "scan_id", "scanned_at")
     FINDINGS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    SCAN_ID_FIELD_NUMBER: _ClassVar[int]
+    SCANNED_AT_FIELD_NUMBER: _ClassVar[int]
     findings: _containers.RepeatedCompositeFieldContainer[Finding]
     next_page_token: str
     total_size: int
-    def __init__(self, findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
+    scan_id: str
+    scanned_at: _timestamp_pb2.Timestamp
+    def __init__(self, findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ..., scan_id: _Optional[str] = ..., scanned_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

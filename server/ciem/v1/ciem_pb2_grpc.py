@@ -410,3 +410,98 @@ class AdminService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class FindingsServiceStub:
+    """---------------------------------------------------------------------------------------------
+    Findings
+    ---------------------------------------------------------------------------------------------
+
+    Risks the findings rules raise. The server scans every index it puts in service (and publishes
+    each scan to the configured sinks); these calls read the latest scan.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.ListFindings = channel.unary_unary(
+                '/ciem.v1.FindingsService/ListFindings',
+                request_serializer=ciem_dot_v1_dot_ciem__pb2.ListFindingsRequest.SerializeToString,
+                response_deserializer=ciem_dot_v1_dot_ciem__pb2.ListFindingsResponse.FromString,
+                _registered_method=True)
+
+
+class FindingsServiceServicer:
+    """---------------------------------------------------------------------------------------------
+    Findings
+    ---------------------------------------------------------------------------------------------
+
+    Risks the findings rules raise. The server scans every index it puts in service (and publishes
+    each scan to the configured sinks); these calls read the latest scan.
+    """
+
+    def ListFindings(self, request, context):
+        """The latest scan's findings that match the filters, highest score first, a page at a time.
+        Paged rather than streamed: a listing is browsed page by page and the scan it reads does not
+        change until the next refresh, so a page token stays valid until then (INVALID_ARGUMENT after).
+        UNAVAILABLE until the first scan has run. A token scoped to providers or accounts lists only
+        findings about subjects in its scope.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_FindingsServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'ListFindings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFindings,
+                    request_deserializer=ciem_dot_v1_dot_ciem__pb2.ListFindingsRequest.FromString,
+                    response_serializer=ciem_dot_v1_dot_ciem__pb2.ListFindingsResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'ciem.v1.FindingsService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('ciem.v1.FindingsService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class FindingsService:
+    """---------------------------------------------------------------------------------------------
+    Findings
+    ---------------------------------------------------------------------------------------------
+
+    Risks the findings rules raise. The server scans every index it puts in service (and publishes
+    each scan to the configured sinks); these calls read the latest scan.
+    """
+
+    @staticmethod
+    def ListFindings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ciem.v1.FindingsService/ListFindings',
+            ciem_dot_v1_dot_ciem__pb2.ListFindingsRequest.SerializeToString,
+            ciem_dot_v1_dot_ciem__pb2.ListFindingsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
