@@ -427,3 +427,15 @@ def test_explain_counts_kms_grants():
     key = f"arn:aws:kms:us-east-1:{A}:key/k"
     assert _explain(accounts, identity=role_arn("app"), action="kms:Decrypt", resource=key).decision == "allowed"
     assert _explain(accounts, identity=role_arn("app"), action="kms:Encrypt", resource=key).decision == "implicitDeny"
+
+
+def test_boundary_limits_a_resource_policy_naming_the_role_but_not_one_naming_everyone():
+    boundary = policy_arn("b")
+    app = role_arn("app")
+    named = doc(allow("s3:GetObject", "arn:aws:s3:::named/*", principal={"AWS": app}))
+    public = doc(allow("s3:GetObject", "arn:aws:s3:::open/*", principal="*"))
+    result = run({A: account(roles=[role("app", trusts({"AWS": A}), boundary=boundary)],
+                             policies=[managed(boundary, doc(allow("sqs:*")))],
+                             resources={"s3": {"Buckets": [_bucket("named", named), _bucket("open", public)]}})})
+    assert can(result, app, "s3:GetObject", "arn:aws:s3:::named/x") is None
+    assert can(result, app, "s3:GetObject", "arn:aws:s3:::open/x") == "allow"

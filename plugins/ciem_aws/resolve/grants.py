@@ -391,12 +391,16 @@ class Effective:
     """One principal's effective identity-side permissions and the layers that produced them."""
 
     def __init__(self, principal: Principal, view: ContextView, allows: list[Item], denies: list[Item],
-                 ceiling: list[Item], all_denies: list[Item]):
+                 ceiling: list[Item], open_ceiling: list[Item], all_denies: list[Item]):
         self.principal = principal
         self.view = view
         self.allows = allows  # identity ∩ boundary ∩ SCPs, covered denies folded in
         self.denies = denies  # denies not folded into the allows
-        self.ceiling = ceiling  # what a same-account resource-based policy can grant (SCPs, boundary of a role)
+        # What a same-account resource-based policy naming the principal can grant: within its SCPs
+        # and, for a role, its boundary (``ceiling``); within its SCPs only when the policy names
+        # ``*`` (``open_ceiling``: AWS treats that like naming the session, which no boundary limits).
+        self.ceiling = ceiling
+        self.open_ceiling = open_ceiling
         self.all_denies = all_denies  # every explicit deny of identity, boundary and SCP layers
         self.bits = 0
         for item in allows:
@@ -526,21 +530,23 @@ class Layers:
             allows, denies = [self.universal("account-root-user")], []
         else:
             allows, denies = self._policy_items(principal.policies, view)
-        ceiling = [self.universal(f"resource-policy:{principal.arn}")]
+        bound_allows: list[Item] | None = None
         if principal.boundary is not None and principal.kind != "root":
             bound_allows, bound_denies = self._policy_items([principal.boundary], view)
             allows = intersect(allows, bound_allows, all_bits)
             denies += bound_denies
-            if principal.kind == "role":
-                # A resource-based policy naming a role is limited by its boundary; naming a user it is not.
-                ceiling = intersect(ceiling, bound_allows, all_bits)
+        open_ceiling = [self.universal(f"resource-policy:{principal.arn}")]
         for level in reversed(self.scp_levels(principal)):
             level_allows, level_denies = self._policy_items(level, view)
             allows = intersect(allows, level_allows, all_bits)
-            ceiling = intersect(ceiling, level_allows, all_bits)
+            open_ceiling = intersect(open_ceiling, level_allows, all_bits)
             denies += level_denies
+        ceiling = open_ceiling
+        if bound_allows is not None and principal.kind == "role":
+            # A resource-based policy naming a role is limited by its boundary; naming a user it is not.
+            ceiling = intersect(open_ceiling, bound_allows, all_bits)
         folded, leftover = fold_denies(allows, denies)
-        ceiling, _ = fold_denies(ceiling, denies)
-        effective = Effective(principal, view, folded, leftover, ceiling, denies)
+        effective = Effective(principal, view, folded, leftover, fold_denies(ceiling, denies)[0],
+                              fold_denies(open_ceiling, denies)[0], denies)
         self._effective[principal.arn] = effective
         return effective

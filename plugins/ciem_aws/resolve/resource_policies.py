@@ -205,7 +205,7 @@ class ResourceSide:
         if principal.account == resource.account:
             if not candidate.by_name:
                 return  # delegation to the account: identity policies already grant
-            allowed = intersect([item], effective.ceiling, self.catalog.all_bits)
+            allowed = intersect([item], candidate.ceiling(effective), self.catalog.all_bits)
             allowed, leftover = fold_denies(allowed, effective.all_denies)
             for deny in leftover:
                 if deny not in effective.denies:

@@ -29,7 +29,7 @@ from ciem_aws.policy.matching import (
     ACCOUNT, PrincipalRef, principal_match_kind, statement_action_matches, statement_resource_match,
 )
 from ciem_aws.policy.variables import ContextView
-from ciem_aws.resolve.grants import Layers, decide, decide_outside_org
+from ciem_aws.resolve.grants import Effective, Item, Layers, decide, decide_outside_org
 from ciem_aws.resolve.principals import Estate, Principal
 
 ASSUME = "sts:AssumeRole"
@@ -141,10 +141,15 @@ def named_principals(statement: Statement) -> Named:
 @dataclass(frozen=True)
 class Candidate:
     """A collected principal a statement covers, and how: ``by_name`` when it names the principal
-    (or ``*``) so that in the same account no identity policy is needed."""
+    (or ``*``: ``public``) so that in the same account no identity policy is needed."""
 
     principal: Principal
     by_name: bool
+    public: bool = False
+
+    def ceiling(self, effective: Effective) -> list[Item]:
+        """What the statement can grant the principal in its own account by itself."""
+        return effective.open_ceiling if self.public else effective.ceiling
 
 
 def candidates(statement: Statement, index: PrincipalIndex, externals: dict[str, External], owner: str,
@@ -158,14 +163,14 @@ def candidates(statement: Statement, index: PrincipalIndex, externals: dict[str,
         for principal in index.everyone():
             match = principal_match_kind(statement, PrincipalRef.from_arn(principal.arn))
             if match is not None:
-                yield Candidate(principal, match != ACCOUNT)
+                yield Candidate(principal, match != ACCOUNT, True)
         found.append(_external(externals, PUBLIC, "external", "", owner))
         return
     named = named_principals(statement)
     if named.everyone:
         found.append(_external(externals, PUBLIC, "external", "", owner))
         for principal in index.everyone():
-            yield Candidate(principal, True)
+            yield Candidate(principal, True, True)
         return
     for account in sorted(named.accounts):
         if account in index.by_account or (account in index.estate.accounts and index.estate.accounts[account].collected):
@@ -318,14 +323,15 @@ class TrustResolver:
             caller = candidate.principal
             if caller.kind == "root" or caller.arn == role.arn:
                 continue
-            edge = self._caller_edge(role, statement, statements, version, caller, candidate.by_name)
+            edge = self._caller_edge(role, statement, statements, version, candidate)
             if edge is not None:
                 yield edge
         for identity in found:
             yield from self._external_edge(role, statement, self.externals[identity])
 
     def _caller_edge(self, role: Principal, statement: Statement, statements, version: str,
-                     caller: Principal, by_name: bool) -> Edge | None:
+                     candidate: Candidate) -> Edge | None:
+        caller = candidate.principal
         effective = self.layers.effective(caller)
         view = effective.view
         applies, keys = decide(statement.conditions, version, view)
@@ -341,7 +347,7 @@ class TrustResolver:
             deny_keys += rcp_keys
         same_account = caller.account == role.account
         verdict = effective.can(self.assume_bit, role.arn,
-                                allows=effective.ceiling if same_account and by_name else None)
+                                allows=candidate.ceiling(effective) if same_account and candidate.by_name else None)
         if not verdict.allowed:
             return None
         return Edge(caller.arn, role.arn, EdgeKind.ASSUME, ASSUME, (ASSUME,), (role.arn,),
