@@ -167,6 +167,16 @@ def test_files_with_a_byte_order_mark(tmp_path, encoding):
     assert list(load_export(file, no_progress).data["accounts"]) == [ACCOUNT]
 
 
+def test_managed_policies_left_out_of_the_export_are_gaps(tmp_path):
+    document = whole_document()  # as `--filter User Role Group LocalManagedPolicy` prints it
+    document["Policies"] = [p for p in document["Policies"] if not p["Arn"].startswith("arn:aws:iam::aws:")]
+    snapshot = load_export(write(tmp_path / "auth.json", document), no_progress)
+    assert snapshot.gaps == [CoverageGap(
+        "aws", ACCOUNT, "iam:GetAccountAuthorizationDetails",
+        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore: attached or used as a permissions boundary, "
+        "but its document is not in Policies")]
+
+
 def test_pages_merge_in_file_name_order(tmp_path):
     first, second = page(PAGE_1), page(PAGE_2)
     bob = copy.deepcopy(second["UserDetailList"][0])

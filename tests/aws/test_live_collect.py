@@ -414,23 +414,41 @@ def test_assumed_role_credentials_are_renewed(estate):
         "ssm:DescribeInstanceInformation", "apprunner:ListServices")]
 
 
-def test_referenced_policy_missing_from_authorization_details_is_read(estate):
-    """Should get-account-authorization-details leave out a managed policy some identity attaches
-    or uses as its boundary, the collector reads it with get-policy and get-policy-version."""
-    names, _, patch = estate
-    unoffered = refuse(UNOFFERED)
+def collect_without_boundary_policy(boundary_arn: str, patch: pytest.MonkeyPatch, refusals: dict):
+    refusing = refuse(refusals)
 
     def without_boundary(client, operation_name, api_params):
-        response = unoffered(client, operation_name, api_params)
+        response = refusing(client, operation_name, api_params)
         if operation_name == "GetAccountAuthorizationDetails":
-            response["Policies"] = [p for p in response["Policies"] if p["Arn"] != names["boundary_arn"]]
+            response["Policies"] = [p for p in response["Policies"] if p["Arn"] != boundary_arn]
         return response
 
     patch.setattr(botocore.client.BaseClient, "_make_api_call", without_boundary)
     try:
-        snapshot = live.collect({"region": REGION}, no_progress)
+        return live.collect({"region": REGION}, no_progress)
     finally:
-        patch.setattr(botocore.client.BaseClient, "_make_api_call", unoffered)
+        patch.setattr(botocore.client.BaseClient, "_make_api_call", refuse(UNOFFERED))
+
+
+def test_unreadable_referenced_policy_is_a_gap_that_survives_the_export(estate, tmp_path):
+    names, _, patch = estate
+    snapshot = collect_without_boundary_policy(names["boundary_arn"], patch,
+                                               {**UNOFFERED, ("iam", "GetPolicy"): denied("GetPolicy")})
+    iam_gaps = [gap for gap in snapshot.gaps if gap.operation.startswith("iam:")]
+    assert [gap.operation for gap in iam_gaps] == ["iam:GetPolicy", "iam:GetAccountAuthorizationDetails"]
+    assert all(gap.reason.startswith(names["boundary_arn"] + ": ") for gap in iam_gaps)
+    assert "AccessDenied" in iam_gaps[0].reason and "permissions boundary" in iam_gaps[1].reason
+    assert names["boundary_arn"] not in [p["Arn"] for p in
+                                         snapshot.data["accounts"][MANAGEMENT]["authorization_details"]["Policies"]]
+    write_export(snapshot, tmp_path / "export")
+    assert load_export(tmp_path / "export", no_progress).gaps == snapshot.gaps
+
+
+def test_referenced_policy_missing_from_authorization_details_is_read(estate):
+    """Should get-account-authorization-details leave out a managed policy some identity attaches
+    or uses as its boundary, the collector reads it with get-policy and get-policy-version."""
+    names, _, patch = estate
+    snapshot = collect_without_boundary_policy(names["boundary_arn"], patch, UNOFFERED)
     policies = snapshot.data["accounts"][MANAGEMENT]["authorization_details"]["Policies"]
     boundary = by(policies, "Arn", names["boundary_arn"])
     assert boundary["DefaultVersionId"] == "v1" and "Tags" not in boundary

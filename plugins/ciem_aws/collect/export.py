@@ -65,9 +65,9 @@ def load_export(path: Path, progress: Progress) -> Snapshot:
     reader = _Reader()
     if not path.exists():
         raise SourceError(f"{path}: no such file or folder")
+    gaps: list[CoverageGap] = []
     if path.is_file():
         data = _single_account(path, reader.authorization_details([path]))
-        gaps: list[CoverageGap] = []
     elif (path / "accounts").is_dir() or (path / "organization").is_dir():
         data, gaps = _load_layout(path, reader, progress)
     else:
@@ -76,7 +76,10 @@ def load_export(path: Path, progress: Progress) -> Snapshot:
             raise InputError(path, "", "not an AWS export: no accounts/ or organization/ folder and no "
                              "get-account-authorization-details pages (*.json)")
         data = _single_account(path, reader.authorization_details(pages))
-        gaps = []
+    for account_id, account in data["accounts"].items():
+        # Exported with a --filter that left out managed policies, for example.
+        gaps += [gap for gap in transform.missing_policy_gaps(account_id, account["authorization_details"])
+                 if gap not in gaps]
     manifest = path / MANIFEST
     collected_at = _manifest_time(manifest, reader) if path.is_dir() and manifest.is_file() else reader.newest()
     return Snapshot(provider=PROVIDER, source=f"files:{path}", collected_at=collected_at, data=data, gaps=gaps)

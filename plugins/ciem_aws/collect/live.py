@@ -362,6 +362,13 @@ class AccountReader:
             iam.get_paginator("get_account_authorization_details").paginate(Filter=AUTH_DETAILS_FILTER)))
         source = f"aws:{self.account}"
         details = transform.merge_authorization_details((source, transform.jsonable(page)) for page in pages or [])
+        for arn in transform.missing_managed_policies(details) if pages else []:
+            policy = self.get(self.scope(), iam, "get_policy", target=arn, PolicyArn=arn)
+            version = policy and self.get(self.scope(), iam, "get_policy_version", target=arn, PolicyArn=arn,
+                                          VersionId=policy["Policy"]["DefaultVersionId"])
+            if version:
+                details["Policies"].append(transform.managed_policy_detail(policy["Policy"], version["PolicyVersion"]))
+        self.gaps.extend(transform.missing_policy_gaps(self.account, details))
         transform.decode_documents(details, transform.AUTH_DETAIL_DOCUMENTS, source, validate=False)
         return details
 

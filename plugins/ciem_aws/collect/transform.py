@@ -14,6 +14,9 @@ from datetime import date, datetime
 from typing import Any, Iterable, Iterator, Mapping
 
 from ciem.errors import InputError
+from ciem.model import CoverageGap
+
+from ciem_aws import PROVIDER
 
 from ciem_aws.policy.document import decode_document, parse_policy
 
@@ -143,6 +146,36 @@ def accounts_in_authorization_details(details: Mapping[str, list]) -> set[str]:
             if match:
                 accounts.add(match.group(1))
     return accounts
+
+
+def missing_managed_policies(details: Mapping[str, list]) -> list[str]:
+    """ARNs of managed policies that users, groups and roles attach or use as their permissions
+    boundary but that ``Policies`` lacks (an AWS managed policy used only as a boundary, say)."""
+    known = {policy["Arn"] for policy in details.get("Policies", [])}
+    referenced: set[str] = set()
+    for key in ("UserDetailList", "GroupDetailList", "RoleDetailList"):
+        for entity in details.get(key, []):
+            referenced.update(attached["PolicyArn"] for attached in entity.get("AttachedManagedPolicies") or [])
+            boundary = (entity.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+            if boundary:
+                referenced.add(boundary)
+    return sorted(referenced - known)
+
+
+def missing_policy_gaps(account: str, details: Mapping[str, list]) -> list[CoverageGap]:
+    """A gap for each managed policy an identity references that ``details`` does not hold."""
+    return [
+        CoverageGap(PROVIDER, account, "iam:GetAccountAuthorizationDetails",
+                    f"{arn}: attached or used as a permissions boundary, but its document is not in Policies")
+        for arn in missing_managed_policies(details)
+    ]
+
+
+def managed_policy_detail(policy: Mapping, default_version: Mapping) -> dict[str, Any]:
+    """A ``Policies`` item of get-account-authorization-details from get-policy and the default
+    version's get-policy-version."""
+    detail = {key: value for key, value in jsonable(policy).items() if key != "Tags"}
+    return {**detail, "PolicyVersionList": [jsonable(default_version)]}
 
 
 def parse_credential_report(content: str | bytes) -> list[dict[str, str]]:
