@@ -441,3 +441,22 @@ def test_groups_roles_and_provider_managed_identities_are_not_flagged_as_people_
     assert by_rule(result, "human-standing-admin") == []  # a group, an assumed role, a root user
     assert {f.subject for f in by_rule(result, "admin-equivalent")} == {"tc:sso-admin", "tc:root"}
     assert by_rule(result, "unused-identity") == [] and by_rule(result, "unused-privileged-access") == []
+
+
+def test_aws_third_party_trust_reads_the_organization_from_the_snapshots():
+    from ciem.findings.engine import run_scan
+    from ciem.index import EffectiveAccessIndex
+    from ciem.model import Identity, Resolution, Snapshot
+
+    import ciem_aws.plugin
+    from ciem_aws.catalog import aws_catalog
+
+    member = "arn:aws:iam::222222222222:root"
+    identities = [_aws(ROLE), Identity(VENDOR, "aws", IdentityKind.EXTERNAL, VENDOR, "999999999999", False),
+                  Identity(member, "aws", IdentityKind.EXTERNAL, member, "222222222222", False)]
+    snapshot = Snapshot("aws", "export", NOW, {"organization": {"accounts": [{"Id": "111111111111"}, {"Id": "222222222222"}]},
+                                                 "accounts": {"111111111111": {}}})
+    resolution = Resolution("aws", aws_catalog(), identities, [], [], [_trust(VENDOR, ROLE), _trust(member, ROLE)])
+    index = EffectiveAccessIndex([resolution], [snapshot], built_at=NOW)
+    result = run_scan(index, new_manager(load_entry_points=False, plugins=(ciem_aws.plugin,)), NOW)
+    assert [f.key["trusted"] for f in by_rule(result, "aws-third-party-trust-without-external-id")] == [VENDOR]

@@ -23,6 +23,7 @@ from ciem.findings.scoring import identity_exposure
 from ciem_aws import PROVIDER
 
 _ROOT_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):root\Z")
+_PRINCIPAL_ACCOUNT = re.compile(r"arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):")
 _EXTERNAL_ID = "sts:externalid"
 CONFUSED_DEPUTY_REFERENCE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html"
 
@@ -80,8 +81,9 @@ class ThirdPartyTrustWithoutExternalIdRule:
     )
 
     def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
+        organization = organization_accounts(ctx)
         for edge, source, target in external_trust(ctx):
-            if target.provider != PROVIDER or source.attributes.get("in_organization") is not False:
+            if target.provider != PROVIDER or not outside_organization(source, organization):
                 continue
             if any(condition.lower() == _EXTERNAL_ID for condition in edge.conditions):
                 continue
@@ -97,6 +99,26 @@ class ThirdPartyTrustWithoutExternalIdRule:
                          "reference": CONFUSED_DEPUTY_REFERENCE, "usage_evidence": usage_reason},
                 paths=((edge,),), exposure=exposure, exposure_reason=exposure_reason,
             )
+
+
+def organization_accounts(ctx: ScanContext) -> set[str]:
+    """Every account of the organization the snapshots describe, and every collected account."""
+    accounts: set[str] = set()
+    for snapshot in ctx.index.snapshots.get(PROVIDER, []):
+        accounts |= set(snapshot.data.get("accounts") or {})
+        organization = snapshot.data.get("organization") or {}
+        accounts |= {item["Id"] for item in organization.get("accounts") or () if isinstance(item, dict) and "Id" in item}
+    return accounts
+
+
+def outside_organization(source, organization: set[str]) -> bool:
+    """Whether an external principal is an account, or a principal of an account, outside the
+    organization; the resolver's ``in_organization`` attribute wins when it gives one."""
+    stated = source.attributes.get("in_organization")
+    if isinstance(stated, bool):
+        return not stated
+    match = _PRINCIPAL_ACCOUNT.match(source.id)
+    return match is not None and match.group(1) not in organization
 
 
 class RootCredentialsRule:
