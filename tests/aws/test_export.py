@@ -184,7 +184,10 @@ def test_pages_merge_in_file_name_order(tmp_path):
     second["UserDetailList"].insert(0, bob)
     write(tmp_path / "pages" / "page-2.json", first)
     write(tmp_path / "pages" / "page-10.json", second)  # after page-2, although "page-10" < "page-2"
-    details = load_export(tmp_path / "pages", no_progress).data["accounts"][ACCOUNT]["authorization_details"]
+    write(tmp_path / "pages" / "manifest.json", {"CollectedAt": "2024-05-03T04:05:06+00:00"})
+    snapshot = load_export(tmp_path / "pages", no_progress)
+    assert snapshot.collected_at == datetime(2024, 5, 3, 4, 5, 6, tzinfo=timezone.utc)
+    details = snapshot.data["accounts"][ACCOUNT]["authorization_details"]
     assert [user["UserName"] for user in details["UserDetailList"]] == ["alice", "bob"]
     assert [role["RoleName"] for role in details["RoleDetailList"]] == ["app"]
     assert len(details["Policies"]) == 2

@@ -71,7 +71,7 @@ def load_export(path: Path, progress: Progress) -> Snapshot:
     elif (path / "accounts").is_dir() or (path / "organization").is_dir():
         data, gaps = _load_layout(path, reader, progress)
     else:
-        pages = sorted(path.glob("*.json"), key=_natural_key)
+        pages = sorted((file for file in path.glob("*.json") if file.name != MANIFEST), key=_natural_key)
         if not pages:
             raise InputError(path, "", "not an AWS export: no accounts/ or organization/ folder and no "
                              "get-account-authorization-details pages (*.json)")
