@@ -118,34 +118,3 @@ def test_default_sinks_and_the_findings_verb(tmp_path, capsys):
     ranked = json.loads(run("--identities", "--format", "json"))
     assert ranked[0]["name"] == "alice" and ranked[0]["score"] >= ranked[-1]["score"]
 
-
-def test_publish_on_build_scans_each_index_into_every_sink_and_survives_a_failing_one(tmp_path):
-    from dataclasses import dataclass, field
-
-    from ciem.index import EffectiveAccessIndex
-    from ciem.sinks import publish_on_build
-
-    from findings_estates import CATALOG, NOW, P, grant, ident
-
-    from ciem.model import Resolution
-
-    @dataclass
-    class Broken:
-        published: list = field(default_factory=list)
-
-        def publish(self, scan):
-            raise OSError("disk full")
-
-        def close(self):
-            pass
-
-    manager = new_manager(load_entry_points=False)
-    (store_sink,) = make_sinks(manager, [{"kind": "sqlite", "path": "findings.sqlite"}], base_dir=tmp_path)
-    callback = publish_on_build(manager, [Broken(), store_sink])
-    index = EffectiveAccessIndex([Resolution(P, CATALOG, [ident("boss")], [], [grant("boss", ["*"])], [],
-                                             {"tc:boss": "all"})], built_at=NOW)
-    scan = callback(index)
-    assert [f.rule for f in scan.findings] == ["admin-equivalent"]
-    assert (tmp_path / "findings.sqlite").is_file()
-    assert [f.id for f in store_sink.store.findings()] == [scan.findings[0].id]
-    store_sink.close()
