@@ -128,13 +128,13 @@ def child(path: str, traced: bool) -> None:
         tracemalloc.start()
     reader = CloudTrailReader()
     store = UsageStore()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     read = store.ingest(reader.read_paths([Path(path)]), lambda identity: identity, "bench")
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     peak_python = tracemalloc.get_traced_memory()[1] if traced else None
     print(json.dumps({
         "events": reader.stats.records, "usage_records": read, "seconds": seconds,
-        "events_per_second": reader.stats.records / seconds,
+        "events_per_second": reader.stats.records / seconds, "cpu_seconds": cpu_seconds,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "peak_python_mib": None if peak_python is None else peak_python / 2**20,
         "aggregates": sum(len(store.usage(identity)) for identity in store.identities()),
@@ -164,7 +164,8 @@ def main(argv: list[str]) -> int:
         result = json.loads(output.strip().splitlines()[-1])
         results.append(result)
         traced = "" if result["peak_python_mib"] is None else f", peak Python heap {result['peak_python_mib']:.1f} MiB"
-        print(f"{result['events']:>9,} events: {result['events_per_second']:,.0f} events/s, {result['seconds']:.1f} s, "
+        print(f"{result['events']:>9,} events: {result['events_per_second']:,.0f} events/s, {result['seconds']:.1f} s "
+              f"({result['cpu_seconds']:.1f} s CPU), "
               f"peak RSS {result['peak_rss_mib']:.0f} MiB{traced}; {result['aggregates']:,} aggregates for "
               f"{result['identities']:,} identities, {result['unattributed']} unattributed, {result['unmapped']} unmapped")
     if len(results) > 1:

@@ -5,7 +5,7 @@
 Every record is written out below, by hand, from the estate in make_demo.py: who did what, when, on
 which resource. Ids (unique ids, access keys, event ids) derive from names, so a re-run reproduces
 the files byte for byte. The logs run from 2026-08-01 to 2026-11-28; the tests read them with the
-window ending 2026-11-28T00:00:00Z (``NOW``). Each identity's last event falls at the last-used time
+window ending 2026-11-28T02:00:00Z. Each identity's last event falls at the last-used time
 the estate's credential report or RoleLastUsed gives it, so the logs and the export agree.
 
 Files, in three of the formats ciem reads: one CloudTrail document per account and month, as
@@ -27,7 +27,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_demo import DEV, MANAGEMENT, PROD, REGION, fake_id  # noqa: E402
 
-NOW = "2026-11-28T00:00:00Z"
 OUT = Path(__file__).resolve().parent / "aws-demo-cloudtrail"
 GLOBAL_REGION = "us-east-1"  # IAM, STS global endpoint and Organizations events land here
 REPORTS = "northwind-prod-reports"

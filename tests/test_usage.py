@@ -135,6 +135,8 @@ def test_the_window_decides_what_counts_as_used():
     assert usage.unused(index, "tc:bob", 90, NOW).unused_actions == ("store:Get",)
     assert usage.unused(index, "tc:bob", 120, NOW).unused_actions == ()
     assert usage.unused(index, "tc:bob", 5, NOW).identity_unused
+    # A window that ends earlier ignores what came after it.
+    assert usage.unused(index, "tc:bob", 90, at(50)).unused_actions == ("store:List",)
 
 
 def test_service_level_use_leaves_the_service_actions_unjudged():

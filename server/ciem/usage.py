@@ -159,14 +159,16 @@ class UsageStore:
     def identities(self) -> list[str]:
         return sorted(self._usage)
 
-    def usage(self, identity_id: str, since: datetime | None = None) -> list[UsageRecord]:
-        """The identity's aggregates whose last use is at or after ``since``, sorted."""
+    def usage(self, identity_id: str, since: datetime | None = None, until: datetime | None = None) -> list[UsageRecord]:
+        """The identity's aggregates used between ``since`` and ``until`` (last use at or after the
+        one, first use at or before the other), sorted."""
         cutoff = _seconds(since) if since else -sys.maxsize
+        end = _seconds(until) if until else sys.maxsize
         out = []
         for action, resources in self._usage.get(identity_id, {}).items():
             callers = sorted(self._callers.get((identity_id, action), ()))
             for resource, (first, last, count) in resources.items():
-                if last >= cutoff:
+                if last >= cutoff and first <= end:
                     out.append(UsageRecord(identity_id, action, _moment(first), _moment(last), count,
                                            resource, ",".join(callers)))
         out.sort(key=lambda r: (r.action, r.resource))
@@ -177,13 +179,16 @@ class UsageStore:
                       for entry in resources.values()), default=None)
         return None if latest is None else _moment(latest)
 
-    def used_in(self, identity_id: str, catalog: PermissionCatalog, since: datetime) -> tuple[int, set[str]]:
-        """(bitset of actions used since ``since``, services used at service level only)."""
+    def used_in(
+        self, identity_id: str, catalog: PermissionCatalog, since: datetime, until: datetime | None = None
+    ) -> tuple[int, set[str]]:
+        """(bitset of actions used between ``since`` and ``until``, services used at service level only)."""
         cutoff = _seconds(since)
+        end = _seconds(until) if until else sys.maxsize
         bits = 0
         services: set[str] = set()
         for action, resources in self._usage.get(identity_id, {}).items():
-            if max(entry[1] for entry in resources.values()) < cutoff:
+            if not any(last >= cutoff and first <= end for first, last, _ in resources.values()):
                 continue
             if is_service_level(action):
                 services.add(action.split(":", 1)[0].lower())
@@ -332,7 +337,7 @@ def unused(
     store = usage_of(index)
     catalog = index.catalogs[identity.provider]
     granted = granted_bits(index, identity_id)
-    used, service_level = store.used_in(identity_id, catalog, since)
+    used, service_level = store.used_in(identity_id, catalog, since, now)
     not_judged = 0
     for service in service_level:
         not_judged |= catalog.service_bits(service)
@@ -434,7 +439,7 @@ def rightsize(
     now = _now(now)
     since = now - timedelta(days=window_days)
     store = usage_of(index)
-    used = tuple(store.usage(identity_id, since))
+    used = tuple(store.usage(identity_id, since, now))
     rendered = manager.hook.ciem_render_policy(
         provider=identity.provider, identity=identity_id, used=used,
         snapshots=index.snapshots.get(identity.provider, []),
@@ -442,7 +447,7 @@ def rightsize(
     if rendered is None:
         raise QueryError(f"provider {identity.provider!r} cannot render policies")
     catalog = index.catalogs[identity.provider]
-    used_bits, _ = store.used_in(identity_id, catalog, since)
+    used_bits, _ = store.used_in(identity_id, catalog, since, now)
     changes = []
     granted = 0
     for grant in index.grants_of(identity_id):

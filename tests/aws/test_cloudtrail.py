@@ -1,7 +1,7 @@
 """CloudTrail and Access Advisor into usage records, and unused access on the demo estate's sample.
 
 The demo expectations below are worked out by hand from examples/README.md (what each identity
-holds) and examples/make_cloudtrail.py (what each did); the window ends 2026-11-28T00:00Z.
+holds) and examples/make_cloudtrail.py (what each did); the window ends 2026-11-28T02:00Z.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ ACCOUNT = "111122223333"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/team/app"
 USER = f"arn:aws:iam::{ACCOUNT}:user/alice"
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "aws-demo-cloudtrail"
-NOW = datetime(2026, 11, 28, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 2, tzinfo=timezone.utc)
 JOB_1, JOB_2 = "8a1d7c2e-1111-4c3b-9d6e-0a1b2c3d4e5f", "8a1d7c2e-2222-4c3b-9d6e-0a1b2c3d4e5f"
 
 

@@ -20,7 +20,7 @@ from ciem_aws.policy.matching import PrincipalRef
 from ciem_aws.rightsize import MANAGED_POLICY_LIMIT, compress_actions, render_policy
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "aws-demo-cloudtrail"
-NOW = datetime(2026, 11, 28, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 2, tzinfo=timezone.utc)
 WHEN = datetime(2026, 11, 1, tzinfo=timezone.utc)
 ROLE = "arn:aws:iam::111122223333:role/app"
 

@@ -223,9 +223,8 @@ def _resource(target: ActionTarget, record: dict[str, Any]) -> str:
         return ""
     listed = record.get("resources")
     if isinstance(listed, list):
-        wanted = {t.lower() for t in target.resource_types}
         for item in listed:
-            if isinstance(item, dict) and str(item.get("type", "")).rsplit("::", 1)[-1].lower() in wanted:
+            if isinstance(item, dict) and str(item.get("type", "")).rsplit("::", 1)[-1].lower() in target.type_keys:
                 return str(item.get("ARN") or "")
         for item in listed:
             arn = str(item.get("ARN") or "") if isinstance(item, dict) else ""

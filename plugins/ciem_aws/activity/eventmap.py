@@ -102,6 +102,7 @@ class ActionTarget:
     action: str
     resource_types: tuple[str, ...]  # SAR resource type names; empty: the action takes only "*"
     arn_patterns: tuple[str, ...]  # the ARN formats of those types, variables as "*"
+    type_keys: frozenset[str] = frozenset()  # the type names in lower case, to match CloudTrail's types
 
 
 def service_prefix(event_source: str) -> str:
@@ -148,7 +149,7 @@ def action_target(action: str) -> ActionTarget:
     formats = _resource_formats()[prefix]
     types = tuple(sorted(t for t in details.get("resource_types", {}) if t))
     patterns = tuple(_TEMPLATE_VARIABLE.sub("*", formats[t.lower()]) for t in types if formats.get(t.lower()))
-    return ActionTarget(action, types, patterns)
+    return ActionTarget(action, types, patterns, frozenset(t.lower() for t in types))
 
 
 @lru_cache(maxsize=65536)
