@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from ciem.errors import SourceError
 from ciem.findings.engine import run_scan
@@ -92,7 +92,9 @@ def cmd_findings(args: argparse.Namespace) -> int:
             if args.format == "json":
                 console.print_json(json.dumps([identity_risk_to_dict(r) for r in risks]))
                 return 0
-            table = Table("score", "severity", "identity", "account", "human", "admin", "findings", "why")
+            table = Table(Column("score", no_wrap=True), Column("severity", no_wrap=True), Column("identity", ratio=2),
+                          Column("account", no_wrap=True), "human", "admin", Column("findings", no_wrap=True),
+                          Column("why", ratio=3))
             for risk in risks:
                 table.add_row(str(risk.score), risk.severity, risk.name, risk.account, _yes(risk.human),
                               _yes(risk.admin), str(len(risk.findings)), risk.explanation)
@@ -102,10 +104,14 @@ def cmd_findings(args: argparse.Namespace) -> int:
         if args.format == "json":
             console.print_json(json.dumps([finding_to_dict(f) for f in findings]))
             return 0
-        table = Table("score", "severity", "status", "rule", "finding", "first seen", "id")
+        table = Table(Column("score", no_wrap=True), Column("severity", no_wrap=True), Column("status", no_wrap=True),
+                      Column("rule", ratio=1), Column("finding", ratio=3), Column("account", no_wrap=True),
+                      Column("first seen", no_wrap=True),
+                      Column("id", no_wrap=True))
         for finding in findings:
             table.add_row(str(finding.score.value), finding.score.severity, finding.status.value, finding.rule,
-                          finding.title, finding.first_seen.date().isoformat() if finding.first_seen else "",
+                          finding.title, finding.account,
+                          finding.first_seen.date().isoformat() if finding.first_seen else "",
                           finding.id)
         console.print(table)
         return 0
