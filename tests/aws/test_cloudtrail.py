@@ -135,6 +135,12 @@ def test_a_role_session_is_attributed_to_its_role_with_its_path():
     assert (record.identity, record.action, record.credential) == (ROLE, "s3:GetObject", "")
 
 
+def test_a_session_without_its_issuer_is_attributed_to_the_role_alias():
+    session = {"type": "AssumedRole", "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/app/s-1", "accessKeyId": "ASIAX"}
+    (record,), _ = read(event(user=session))
+    assert record.identity == f"app@{ACCOUNT}"
+
+
 def test_temporary_keys_are_attributed_to_the_identity_the_sts_call_issued_them_for():
     assume = event("AssumeRole", "sts.amazonaws.com", requestParameters={"roleArn": ROLE},
                    responseElements={"credentials": {"accessKeyId": "ASIAROLESESSION00001"}})

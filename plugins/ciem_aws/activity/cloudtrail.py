@@ -8,8 +8,9 @@ temporary keys issued by STS grows, with the number of sessions.
 Each record becomes one usage record per IAM action it exercised (see
 :mod:`ciem_aws.activity.eventmap`):
 
-- the identity is the IAM user, the role behind an assumed-role session (``sessionIssuer``), the
-  user behind a federated-user session, or the account root; when the record names only a
+- the identity is the IAM user, the role behind an assumed-role session (``sessionIssuer``, else
+  the role's ``NAME@ACCOUNT`` alias from the session ARN, which lacks the role's path), the user
+  behind a federated-user session, or the account root; when the record names only a
   temporary key (``ASIA...``), the identity the STS call that issued the key was made for; when it
   names only a unique id (cross-account records), that id, which the index knows as an alias;
 - ``credential`` is the long-term access key behind the call (directly, or through the session key
@@ -41,10 +42,12 @@ from ciem.errors import InputError, SourceError
 from ciem.model import UsageRecord
 
 from ciem_aws.activity.eventmap import ActionTarget, actions_for, matches_pattern
+from ciem_aws.identifiers import role_alias
 
 Progress = Callable[[str, int, "int | None"], None]
 
 _RECORDS_DOCUMENT = re.compile(rb'\A\s*\{\s*"Records"\s*:')
+_ASSUMED_ROLE = re.compile(r"arn:[\w-]+:sts::(?P<account>\d{12}):assumed-role/(?P<name>[\w+=,.@-]+)/")
 _DENIED = ("AccessDenied", "UnauthorizedOperation", "Client.UnauthorizedOperation", "UnauthorizedAccess")
 _STS_ISSUERS = frozenset({"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"})
 _NOT_API_CALLS = frozenset({"AwsServiceEvent", "AwsConsoleSignIn", "AwsCloudTrailInsight"})
@@ -176,8 +179,12 @@ class CloudTrailReader:
         issuer = (user.get("sessionContext") or {}).get("sessionIssuer") or {}
         if kind in ("AssumedRole", "FederatedUser") and issuer.get("arn"):
             return str(issuer["arn"]), credential
-        if kind in ("IAMUser", "Root", "AssumedRole") and user.get("arn"):
-            return str(user["arn"]), credential
+        arn = str(user.get("arn") or "")
+        if kind in ("IAMUser", "Root") and arn:
+            return arn, credential
+        session = _ASSUMED_ROLE.match(arn) if kind == "AssumedRole" else None
+        if session:  # no issuer: the session ARN names the role but not its path
+            return role_alias(session.group("name"), session.group("account")), credential
         if issued:
             return issued[0], credential
         principal = str(user.get("principalId") or "")
