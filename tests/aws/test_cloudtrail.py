@@ -160,6 +160,16 @@ def test_temporary_keys_are_attributed_to_the_identity_the_sts_call_issued_them_
     assert reader.stats.unattributed == 1
 
 
+def test_the_session_key_table_keeps_the_latest_keys(monkeypatch):
+    from ciem_aws.activity import cloudtrail
+
+    monkeypatch.setattr(cloudtrail, "MAX_SESSION_KEYS", 2)
+    issued = [event("AssumeRole", "sts.amazonaws.com", requestParameters={"roleArn": f"{ROLE}-{n}"},
+                    responseElements={"credentials": {"accessKeyId": f"ASIAKEY{n}"}}) for n in range(3)]
+    _, reader = read(*issued)
+    assert list(reader.session_keys) == ["ASIAKEY1", "ASIAKEY2"]
+
+
 def test_a_service_assuming_a_role_is_skipped_but_its_session_key_is_learnt():
     service = {"type": "AWSService", "invokedBy": "lambda.amazonaws.com"}
     assume = event("AssumeRole", "sts.amazonaws.com", user=service, requestParameters={"roleArn": ROLE},

@@ -2,8 +2,8 @@
 
 Reads what CloudTrail writes to S3 (``{"Records": [...]}``, gzip or not) and JSON lines (one record
 per line, or EventBridge's ``{"detail": record}``), from files, folders or an S3 bucket. Records are
-parsed one at a time (ijson), so memory stays flat whatever the log's size; only the table of
-temporary keys issued by STS grows, with the number of sessions.
+parsed one at a time (ijson), so memory stays flat whatever the log's size; the table of temporary
+keys issued by STS keeps the latest :data:`MAX_SESSION_KEYS` (a session lasts 12 hours at most).
 
 Each record becomes one usage record per IAM action it exercised (see
 :mod:`ciem_aws.activity.eventmap`):
@@ -51,6 +51,7 @@ _ASSUMED_ROLE = re.compile(r"arn:[\w-]+:sts::(?P<account>\d{12}):assumed-role/(?
 _DENIED = ("AccessDenied", "UnauthorizedOperation", "Client.UnauthorizedOperation", "UnauthorizedAccess")
 _STS_ISSUERS = frozenset({"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"})
 _NOT_API_CALLS = frozenset({"AwsServiceEvent", "AwsConsoleSignIn", "AwsCloudTrailInsight"})
+MAX_SESSION_KEYS = 200_000
 _SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 
 
@@ -199,10 +200,15 @@ class CloudTrailReader:
             return
         if event in _STS_ISSUERS:
             role = str((record.get("requestParameters") or {}).get("roleArn") or "")
-            if role:
-                self.session_keys[key] = (role, "")
+            if not role:
+                return
+            self.session_keys[key] = (role, "")
         elif event in ("GetSessionToken", "GetFederationToken") and identity:
             self.session_keys[key] = (identity, credential)
+        else:
+            return
+        if len(self.session_keys) > MAX_SESSION_KEYS:
+            del self.session_keys[next(iter(self.session_keys))]  # the oldest issued
 
 
 def _event_time(value: Any, name: str, where: str) -> datetime:
