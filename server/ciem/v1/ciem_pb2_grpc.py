@@ -322,8 +322,9 @@ class AdminServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Refresh(self, request, context):
-        """Rebuild the index from the configured sources. Returns when the new index is in service (or the
-        refresh failed), so a caller should set a deadline that fits its estate. Queries keep being
+        """Rebuild the index from the configured sources. Returns when the new index is in service and
+        its findings scan has run (or the refresh failed: FAILED_PRECONDITION with the reason when a
+        source cannot be read), so a caller should set a deadline that fits its estate. Queries keep being
         answered from the previous index until the new one is swapped in. A refresh requested while
         another runs waits for it and then runs, so the answer always reflects the sources as they are
         after the call started.
