@@ -460,3 +460,19 @@ def test_aws_third_party_trust_reads_the_organization_from_the_snapshots():
     index = EffectiveAccessIndex([resolution], [snapshot], built_at=NOW)
     result = run_scan(index, new_manager(load_entry_points=False, plugins=(ciem_aws.plugin,)), NOW)
     assert [f.key["trusted"] for f in by_rule(result, "aws-third-party-trust-without-external-id")] == [VENDOR]
+
+
+def test_unused_sensitive_access_ignores_identities_as_resources_and_listing_only():
+    role_as_resource = Resource("tc:boss", P, "role", "acct-1", "boss", sensitivity=Sensitivity.CRITICAL)
+    vault = Resource("vault:acct-1/main", P, "vault", "acct-1", "main", sensitivity=Sensitivity.CRITICAL)
+    result = scan(
+        [ident("boss"), ident("lister"), ident("busy")],
+        [grant("lister", ["id:Assume"], ["tc:boss"]), grant("lister", ["store:List"], [vault.id])],
+        resources=[role_as_resource, vault], usage=logs(used("busy", "store:Get")),
+    )
+    assert by_rule(result, "unused-sensitive-access") == []
+
+
+def test_federated_identities_are_not_reported_unused():
+    result = scan([ident("okta", IdentityKind.FEDERATED), ident("busy")], usage=logs(used("busy", "store:Get")))
+    assert by_rule(result, "unused-identity") == []

@@ -1,7 +1,7 @@
 """The ``ciem scan`` and ``ciem findings`` verbs.
 
-``ciem scan`` builds the index from ``--input`` exports (or a configuration's sources), runs every
-rule and publishes the scan to the configured sinks (default: the SQLite store and the HTML report
+``ciem scan`` builds the index from ``--input`` exports (or a configuration's sources and activity),
+runs every rule and publishes the scan to the sinks (default: the SQLite store and the HTML report
 in the state folder). ``ciem findings`` reads the SQLite store, with no server.
 """
 
@@ -27,10 +27,13 @@ DEFAULT_STATE_DIR = Path(".ciem")
 def add_cli(verbs: Any) -> None:
     """Add ``scan`` and ``findings`` to the ``ciem`` sub-parsers."""
     scan = verbs.add_parser("scan", help="compute findings and publish them to the sinks")
-    scan.add_argument("--input", metavar="[PROVIDER:]PATH", action="append", default=[], required=True,
-                      help="an export to scan (repeatable)")
+    source = scan.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", metavar="[PROVIDER:]PATH", action="append", default=[],
+                        help="an export to scan (repeatable)")
+    source.add_argument("--config", metavar="FILE", type=Path,
+                        help="scan a configuration's sources and activity with its findings settings and sinks")
     scan.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR,
-                      help="where the default sinks write findings.sqlite and report.html (default: .ciem)")
+                      help="with --input: where the default sinks write findings.sqlite and report.html (default: .ciem)")
     scan.add_argument("--sinks", type=Path, metavar="FILE",
                       help="a YAML or JSON list of sink configurations instead of the defaults")
     scan.set_defaults(func=cmd_scan)
@@ -48,13 +51,25 @@ def add_cli(verbs: Any) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from ciem.pipeline import build_from_inputs
+    from ciem.config import load_config
+    from ciem.pipeline import build_from_inputs, build_from_sources
 
-    sink_configs = _sink_configs(args.sinks) if args.sinks else default_sink_configs(args.state_dir)
+    config = load_config(args.config) if args.config else None
+    if args.sinks:
+        sink_configs = _sink_configs(args.sinks)
+    elif config is not None and config.sinks is not None:
+        sink_configs = list(config.sinks)
+    else:
+        state_dir = config.state_dir if config is not None and config.state_dir is not None else args.state_dir
+        sink_configs = default_sink_configs(state_dir)
     sinks = make_sinks(args.manager, sink_configs)
     try:
-        index = build_from_inputs(args.input, args.manager)
-        scan = run_scan(index, args.manager)
+        if config is not None:
+            index = build_from_sources(config.sources, args.manager, activity=config.activity)
+            scan = run_scan(index, args.manager, config=config.findings)
+        else:
+            index = build_from_inputs(args.input, args.manager)
+            scan = run_scan(index, args.manager)
         for sink in sinks:
             sink.publish(scan)
     finally:

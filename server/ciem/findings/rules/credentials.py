@@ -13,6 +13,7 @@ from typing import Iterable
 from ciem.findings.context import ScanContext, attribute_list, parse_time
 from ciem.findings.model import Hit, Usage
 from ciem.findings.rules.common import identity_impact
+from ciem.model import IdentityKind
 
 class UnusedIdentityRule:
     id = "unused-identity"
@@ -24,8 +25,8 @@ class UnusedIdentityRule:
 
     def evaluate(self, ctx: ScanContext) -> Iterable[Hit]:
         for identity in ctx.acting_identities():
-            if ctx.provider_managed(identity):
-                continue  # cannot be removed; its credentials have their own rules
+            if ctx.provider_managed(identity) or identity.kind is IdentityKind.FEDERATED:
+                continue  # cannot be removed; or acts through the roles it assumes, where use is recorded
             usage, reason = ctx.identity_usage(identity)
             if usage is not Usage.UNUSED:
                 continue

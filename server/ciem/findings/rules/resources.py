@@ -7,7 +7,7 @@ from typing import Iterable
 from ciem.findings.context import ScanContext
 from ciem.findings.model import Hit, Usage
 from ciem.findings.scoring import CONDITION_FACTOR
-from ciem.model import IdentityKind, Sensitivity
+from ciem.model import AccessLevel, IdentityKind, Sensitivity
 
 _IMPACT = {Sensitivity.CRITICAL: 0.8, Sensitivity.HIGH: 0.6}
 _SELECTED_IMPACT = 0.5  # sensitive by type or tag only
@@ -27,6 +27,11 @@ class UnusedSensitiveAccessRule:
             if identity.kind in (IdentityKind.EXTERNAL, IdentityKind.GROUP):
                 continue
             for resource_id, entry in sorted(ctx.sensitive_access[identity_id].items()):
+                if resource_id in ctx.index.identities:
+                    continue  # access to an identity is a path: the admin and escalation rules' subject
+                actions = [a.name for a in entry.actions if a.access_level != AccessLevel.LIST.value]
+                if not actions:
+                    continue  # listing metadata only
                 if ctx.resource_usage(identity, resource_id) is not Usage.UNUSED:
                     continue  # used, or not known
                 resource = ctx.index.resources[resource_id]
@@ -41,5 +46,5 @@ class UnusedSensitiveAccessRule:
                     exploitability_reason="conditional" if entry.conditional else "unconditional",
                     usage=Usage.UNUSED,
                     key={"resource": resource_id},
-                    details={"actions": [a.name for a in entry.actions][:25], "provenance": list(entry.provenance)},
+                    details={"actions": actions[:25], "provenance": list(entry.provenance)},
                 )
