@@ -232,3 +232,13 @@ def test_demo_estate_same_answer_from_server_and_files(capsys, tmp_path):
     answer = json.loads(remote[1])
     paths = {r["identity"]: [e["method"] for e in r["path"]["edges"]] for r in answer["reachable_identities"]}
     assert paths["arn:aws:iam::222222222222:role/legacy-batch-admin"] == ["sts:AssumeRole", "ssm:SendCommand"]
+
+
+def test_serve_checks_sources_before_starting(capsys, tmp_path, export):
+    config = tmp_path / "ciem.yaml"
+    config.write_text("listen: 127.0.0.1:0\n")
+    status, _, err = run(capsys, "serve", "--config", str(config))
+    assert status == 1 and "ciem.yaml: sources: the service needs at least one source" in err
+    config.write_text(f"sources:\n  - {{provider: othercloud, files: {export.name}}}\n")
+    status, _, err = run(capsys, "serve", "--config", str(config))
+    assert status == 1 and "sources[0].provider: no installed provider 'othercloud' (installed: testcloud)" in err

@@ -21,7 +21,7 @@ from rich.console import Console
 from ciem import render
 from ciem.client import Client
 from ciem.config import Config, load_config
-from ciem.errors import CiemError, QueryError, SourceError
+from ciem.errors import CiemError, ConfigError, QueryError, SourceError
 from ciem.findings.cli import add_cli as add_findings_cli
 from ciem.pipeline import IndexHolder, parse_input
 from ciem.providers import default_manager, provider_infos
@@ -192,11 +192,11 @@ def _show(args: argparse.Namespace, data: Any, table: Callable[[Any, Console], N
 def cmd_serve(args: argparse.Namespace) -> int:
     config: Config = load_config(args.config)
     if not config.sources:
-        raise SourceError(f"{args.config}: sources: the service needs at least one source")
+        raise ConfigError(f"{args.config}: sources: the service needs at least one source")
     installed = provider_infos(args.manager)
     for number, spec in enumerate(config.sources):
         if spec.provider and spec.provider not in installed:
-            raise SourceError(f"{args.config}: sources[{number}].provider: no installed provider "
+            raise ConfigError(f"{args.config}: sources[{number}].provider: no installed provider "
                               f"{spec.provider!r} (installed: {', '.join(sorted(installed)) or 'none'})")
     serve(config, args.manager)
     return 0
