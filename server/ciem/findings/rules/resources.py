@@ -39,7 +39,7 @@ class UnusedSensitiveAccessRule:
                 level = Sensitivity(resource.sensitivity).name.lower()
                 yield Hit(
                     subject=identity.id,
-                    title=f"{identity.name} can act on {resource.name or resource_id} and never did",
+                    title=f"{identity.name} can act on {resource.type} {resource.name or resource_id} and never did",
                     impact=impact,
                     impact_reason=f"{level} sensitivity" if impact != _SELECTED_IMPACT else "sensitive by type or tag",
                     exploitability=CONDITION_FACTOR if entry.conditional else 1.0,
