@@ -24,7 +24,7 @@ def ciem_provider_info() -> ProviderInfo:
             "arn:aws:sts::ACCOUNT:federated-user/NAME",
             "access key id (AKIA... / ASIA...)",
         ),
-        activity_kinds=("cloudtrail",),
+        activity_kinds=("cloudtrail", "access-advisor"),
     )
 
 

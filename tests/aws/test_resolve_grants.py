@@ -439,3 +439,10 @@ def test_boundary_limits_a_resource_policy_naming_the_role_but_not_one_naming_ev
                              resources={"s3": {"Buckets": [_bucket("named", named), _bucket("open", public)]}})})
     assert can(result, app, "s3:GetObject", "arn:aws:s3:::named/x") is None
     assert can(result, app, "s3:GetObject", "arn:aws:s3:::open/x") == "allow"
+
+
+def test_an_scp_level_the_export_left_empty_is_reported_not_read_as_deny_all():
+    org = organization({A: ROOT}, without_full_access=[A])
+    result = run({A: account(users=[user("alice", doc(allow("s3:GetObject")))])}, org)
+    assert can(result, ALICE, "s3:GetObject", OBJECT) == "allow"
+    assert any(g.operation == "organizations:ListPoliciesForTarget" and A in g.reason for g in result.gaps)

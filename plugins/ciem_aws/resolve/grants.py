@@ -237,10 +237,13 @@ def principal_values(estate: Estate, principal: Principal) -> tuple[dict[str, An
         "aws:PrincipalIsAWSService": "false",
     }
     absent = ["aws:PrincipalServiceName", "aws:PrincipalServiceNamesList"]
-    if estate.org_id and principal.account in estate.accounts and estate.accounts[principal.account].path:
+    member = estate.in_organization(principal.account)
+    if member:
         values["aws:PrincipalOrgID"] = estate.org_id
-        values["aws:PrincipalOrgPaths"] = [estate.org_paths(principal.account)]
-    elif not estate.org_id:
+        paths = estate.org_paths(principal.account)
+        if paths:
+            values["aws:PrincipalOrgPaths"] = [paths]
+    elif member is None:  # no organization data: a lone account
         absent += ["aws:PrincipalOrgID", "aws:PrincipalOrgPaths"]
     for key, value in principal.tags.items():
         values[f"aws:PrincipalTag/{key}"] = value
@@ -309,7 +312,7 @@ def _substituted(patterns: tuple[str, ...], version: str, view: ContextView) -> 
     return tuple(out), tuple(keys)
 
 
-def clause_item(clause: Clause, view: ContextView, provenance_prefix: tuple[str, ...] = ()) -> Item | None:
+def clause_item(clause: Clause, view: ContextView) -> Item | None:
     """The clause as it applies to one principal, or None when it cannot apply to it."""
     if not clause.bits:
         return None
@@ -324,7 +327,7 @@ def clause_item(clause: Clause, view: ContextView, provenance_prefix: tuple[str,
             return None
         keys = _union(keys, include_keys, exclude_keys)
     pending = ((clause.conditions, clause.version),) if keys and clause.conditions else ()
-    return Item(clause.bits, include, (), exclude, pending, keys, (*provenance_prefix, clause.label))
+    return Item(clause.bits, include, (), exclude, pending, keys, (clause.label,))
 
 
 def intersect(items: list[Item], layer: list[Item], all_bits: int) -> list[Item]:

@@ -169,7 +169,14 @@ class _Builder:
                 if not any(key[0] == prefix for key in by_target):
                     continue  # this policy type is not enabled (or was not collected)
                 for node in (*account.path, account.id):
-                    levels.append(by_target.get((prefix, node), []))
+                    attached = by_target.get((prefix, node))
+                    if attached:
+                        levels.append(attached)
+                    elif account.path:
+                        # AWS keeps at least one policy on every node once the type is enabled: the
+                        # export lacks its targets. Skipped (not read as "deny everything") and reported.
+                        self.gap(account.id, "organizations:ListPoliciesForTarget",
+                                 f"no {prefix.upper()} attached to {node} in the export; that level is not applied")
 
     # -- accounts --------------------------------------------------------------------------------
     def policies(self, account_id: str, data: dict[str, Any], source: str) -> None:

@@ -172,18 +172,21 @@ def candidates(statement: Statement, index: PrincipalIndex, externals: dict[str,
         for principal in index.everyone():
             yield Candidate(principal, True, True)
         return
+    covered: dict[str, Candidate] = {}
     for account in sorted(named.accounts):
         if account in index.by_account or (account in index.estate.accounts and index.estate.accounts[account].collected):
             pool = index.by_account.get(account, []) if account_filter is None else account_filter
             for principal in pool:
                 if principal.account == account:
-                    yield Candidate(principal, False)
+                    covered[principal.arn] = Candidate(principal, False)
         else:
             found.append(_external(externals, external_account_id(account), "external", account, owner))
     for arn in named.arns:
         principal = index.by_arn(arn)
         if principal is not None:
-            yield Candidate(principal, True)
+            covered[principal.arn] = Candidate(principal, True)  # named: more than its account's delegation
+        elif arn.startswith("canonical-user:"):
+            found.append(_external(externals, arn, "external", "", owner))
         elif _FEDERATED_USER_ARN.match(arn):
             # A GetFederationToken session: no IAM entity to find, in any account.
             found.append(_external(externals, arn, "federated", arn.split(":")[4], owner))
@@ -192,6 +195,7 @@ def candidates(statement: Statement, index: PrincipalIndex, externals: dict[str,
             collected = match and index.estate.accounts.get(match.group(1)) and index.estate.accounts[match.group(1)].collected
             if not collected:  # a principal of a collected account that does not exist names nobody
                 found.append(_external(externals, arn, "external", arn.split(":")[4], owner))
+    yield from covered.values()
 
 
 def _external(externals: dict[str, External], identity: str, kind: str, account: str, owner: str) -> str:
