@@ -195,6 +195,9 @@ class _Calls:
                     return
                 yield message
                 sent += 1
+        except GeneratorExit:  # the caller cancelled or went away
+            self._record(method, request, context, "CANCELLED", sent)
+            raise
         except Exception as error:
             self._fail(method, request, context, error, sent)
         self._record(method, request, context, "OK", sent)
