@@ -92,10 +92,6 @@ def used(who, action, resource="") -> UsageRecord:
     return UsageRecord(f"tc:{who}", action, NOW - timedelta(days=5), NOW - timedelta(days=1), 3, resource)
 
 
-def by_rule(result, rule):
-    return [f for f in result.findings if f.rule == rule]
-
-
 def estate_scan(day: int, *, dev_trusted: bool = True, alice_mfa: bool = False, extra_users: int = 0):
     """A small estate as it stands on ``day``: what the sink and report tests publish.
 

@@ -88,7 +88,7 @@ class ThirdPartyTrustWithoutExternalIdRule:
             if any(condition.lower() == _EXTERNAL_ID for condition in edge.conditions):
                 continue
             impact, impact_reason = identity_impact(ctx, target)
-            exposure, exposure_reason = identity_exposure(source, ctx.now)
+            exposure, exposure_reason = identity_exposure(source)
             usage, usage_reason = ctx.identity_usage(target)
             yield Hit(
                 subject=target.id, title=f"{target.name} trusts {source.name} without an external id",

@@ -90,7 +90,7 @@ def _finding(ctx: ScanContext, rule: FindingRule, hit: Hit) -> Finding:
     if hit.exposure is not None:
         exposure, exposure_reason = hit.exposure, hit.exposure_reason
     elif identity is not None:
-        exposure, exposure_reason = identity_exposure(identity, ctx.now)
+        exposure, exposure_reason = identity_exposure(identity)
     else:
         raise ValueError(f"rule {rule.id}: a hit on {hit.subject!r} needs an exposure (not a known identity)")
     factors = Factors(

@@ -12,7 +12,6 @@ every value's table.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Iterable, Mapping
 
 from ciem.findings.model import Factors, Score, Usage
@@ -65,7 +64,7 @@ def path_exploitability(paths: Iterable[tuple[Edge, ...]]) -> tuple[float, str]:
     return best, reason
 
 
-def identity_exposure(identity: Identity, now: datetime) -> tuple[float, str]:
+def identity_exposure(identity: Identity) -> tuple[float, str]:
     """How exposed the credential that starts an attack is; the highest applicable value wins."""
     attributes: Mapping = identity.attributes
     if identity.kind is IdentityKind.EXTERNAL:

@@ -8,7 +8,7 @@ from typing import Iterable
 from ciem.findings.config import ToxicCombination
 from ciem.findings.context import ScanContext
 from ciem.findings.model import Hit, Usage
-from ciem.findings.rules.common import MAX_ACTIONS_LISTED, action_names, actions_usage, identity_impact
+from ciem.findings.rules.common import MAX_ACTIONS_LISTED, action_names, actions_usage
 from ciem.findings.scoring import CONDITION_FACTOR, path_exploitability
 from ciem.model import AccessLevel, Edge, EdgeKind, IdentityKind
 from ciem.patterns import glob_match, literal_prefix

@@ -35,7 +35,7 @@ def external_trust(ctx: ScanContext) -> Iterable[tuple[Edge, Identity, Identity]
 def _trust_hit(ctx: ScanContext, edge: Edge, source: Identity, target: Identity, title: str, usage: Usage,
                usage_reason: str, **details) -> Hit:
     impact, impact_reason = identity_impact(ctx, target)
-    exposure, exposure_reason = identity_exposure(source, ctx.now)
+    exposure, exposure_reason = identity_exposure(source)
     return Hit(
         subject=target.id, title=title,
         impact=impact, impact_reason=impact_reason,
