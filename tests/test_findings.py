@@ -476,3 +476,12 @@ def test_unused_sensitive_access_ignores_identities_as_resources_and_listing_onl
 def test_federated_identities_are_not_reported_unused():
     result = scan([ident("okta", IdentityKind.FEDERATED), ident("busy")], usage=logs(used("busy", "store:Get")))
     assert by_rule(result, "unused-identity") == []
+
+
+def test_times_without_a_zone_read_as_utc_and_unreadable_ones_as_unknown():
+    from ciem.findings.context import parse_time
+
+    assert parse_time("2026-01-02T03:04:05") == parse_time("2026-01-02T03:04:05Z")
+    assert parse_time("N/A") is None and parse_time("no_information") is None and parse_time(None) is None
+    result = scan([ident("naive", created="2020-01-01T00:00:00", last_used="2020-02-01T00:00:00")])
+    assert by_rule(result, "unused-identity")[0].details["usage_evidence"] == "last used 2020-02-01 (provider record)"

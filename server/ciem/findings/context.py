@@ -10,7 +10,7 @@ provider itself recorded (``attributes`` ``last_used``, ``password_last_used``, 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any, Iterable, Mapping
 
@@ -28,15 +28,16 @@ COVERAGE_SLACK = timedelta(days=1)
 
 
 def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 timestamp from identity attributes (``Z`` accepted), or None."""
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or not value.strip():
+    """An ISO 8601 timestamp from identity attributes (``Z`` accepted; no zone means UTC), or None
+    for anything else ("N/A", "no_information", "")."""
+    if isinstance(value, str) and value.strip():
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
         return None
-    try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def covered_accounts(index: EffectiveAccessIndex, store: UsageStore, window_start: datetime) -> frozenset[tuple[str, str]]:

@@ -63,6 +63,8 @@ def run_scan(
     """Every enabled rule over ``index`` (and its usage store, ``index.usage``): findings ranked by
     score, identities ranked by risk."""
     now = now or datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
     config = config or FindingsConfig()
     ctx = ScanContext(index, config, now)
     rules = collect_rules(manager, config)

@@ -19,22 +19,19 @@ from ciem.reachability import shortest_paths
 DESIGNED_KINDS = frozenset({EdgeKind.ASSUME, EdgeKind.IMPERSONATE})
 
 
-def _paths_to(ctx: ScanContext, goal: str, designed_only: bool) -> dict[str, tuple[Edge, ...]]:
-    """Identities that reach ``goal``, each with a shortest path in walking order."""
+def _paths_by_source(ctx: ScanContext, designed_only: bool) -> dict[str, list[tuple[Edge, ...]]]:
+    """For every identity that reaches some admin-equivalent identity: one shortest path per admin
+    it reaches (in walking order), shortest first. ``designed_only`` walks assume and impersonate
+    edges only."""
     adjacency = ctx.index.edges_in
     if designed_only:
         adjacency = {node: [e for e in edges if e.kind in DESIGNED_KINDS] for node, edges in adjacency.items()}
-    found = shortest_paths((goal,), ctx.config.max_hops, adjacency, lambda edge: edge.source)
-    return {source: tuple(reversed(path)) for source, path in found.items() if path}
-
-
-def _paths_by_source(ctx: ScanContext, designed_only: bool) -> dict[str, list[tuple[Edge, ...]]]:
-    """For every identity that reaches some admin-equivalent identity: one shortest path per admin
-    it reaches, shortest first."""
     by_source: dict[str, list[tuple[Edge, ...]]] = {}
     for admin in sorted(ctx.index.admin):
-        for source, path in _paths_to(ctx, admin, designed_only).items():
-            by_source.setdefault(source, []).append(path)
+        found = shortest_paths((admin,), ctx.config.max_hops, adjacency, lambda edge: edge.source)
+        for source, path in found.items():
+            if path:
+                by_source.setdefault(source, []).append(tuple(reversed(path)))
     for paths in by_source.values():
         paths.sort(key=lambda path: (len(path), path[-1].target))
     return by_source
