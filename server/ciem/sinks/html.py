@@ -38,7 +38,7 @@ def _sev(severity: str) -> str:
 
 # -- graphs -----------------------------------------------------------------------------------------
 
-_NODE_W, _NODE_H, _COL_GAP, _ROW_GAP, _PAD = 150, 30, 180, 26, 10
+_NODE_W, _NODE_H, _COL_GAP, _ROW_GAP, _PAD = 190, 30, 200, 26, 10
 
 
 def path_graph(paths: Iterable[tuple[Edge, ...]]) -> str:
@@ -80,15 +80,16 @@ def path_graph(paths: Iterable[tuple[Edge, ...]]) -> str:
         parts.append(
             f'<g class="edge"><title>{_e(title)}</title><line x1="{start[0]}" y1="{start[1]}" x2="{end[0]}" y2="{end[1]}" '
             f'stroke="#495057" stroke-width="1.5"{dash} marker-end="url(#arrow)"/>'
-            f'<text x="{(start[0] + end[0]) // 2}" y="{(start[1] + end[1]) // 2 - 4}" text-anchor="middle" fill="#495057">'
-            f"{_e(method[:28])}</text></g>"
+            # The label sits two thirds of the way along, where edges fanning out of one node have parted.
+            f'<text x="{(start[0] + 2 * end[0]) // 3}" y="{(start[1] + 2 * end[1]) // 3 - 4}" text-anchor="middle" '
+            f'fill="#495057">{_e(method[:30])}</text></g>'
         )
     for node in columns:
         x, y = xy(node)
         parts.append(
             f'<g class="node"><title>{_e(node)}</title><rect x="{x}" y="{y}" width="{_NODE_W}" height="{_NODE_H}" rx="4" '
             f'fill="#e7f5ff" stroke="#1c7ed6"/><text x="{x + _NODE_W // 2}" y="{y + 19}" text-anchor="middle">'
-            f"{_e(_short(node)[:22])}</text></g>"
+            f"{_e(_short(node)[:28])}</text></g>"
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -56,7 +56,7 @@ class AdminEquivalentRule:
         designed = _paths_by_source(ctx, designed_only=True)
         for identity in ctx.acting_identities():
             reason = ctx.index.admin.get(identity.id)
-            paths = tuple(designed.get(identity.id, ())[: ctx.config.max_paths_per_finding])
+            paths = () if reason is not None else tuple(designed.get(identity.id, ())[: ctx.config.max_paths_per_finding])
             if reason is None and not paths:
                 continue
             if reason is not None:
