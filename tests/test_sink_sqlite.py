@@ -118,3 +118,25 @@ def test_default_sinks_and_the_findings_verb(tmp_path, capsys):
     ranked = json.loads(run("--identities", "--format", "json"))
     assert ranked[0]["name"] == "alice" and ranked[0]["score"] >= ranked[-1]["score"]
 
+
+
+def test_ciem_scan_on_the_aws_demo_estate_writes_ranked_findings_and_the_report(tmp_path, capsys):
+    from pathlib import Path
+
+    from ciem.cli import main
+
+    demo = Path(__file__).resolve().parents[1] / "examples" / "aws-demo"
+    assert main(["scan", "--input", str(demo), "--state-dir", str(tmp_path)]) == 0
+    assert "findings over" in capsys.readouterr().out
+    store = FindingsStore(tmp_path / "findings.sqlite", create=False)
+    findings = store.findings()
+    rules = {f.rule for f in findings}
+    assert {"admin-equivalent", "privilege-escalation-path", "console-without-mfa",
+            "aws-third-party-trust-without-external-id"} <= rules
+    vendor = next(f for f in findings if f.rule == "aws-third-party-trust-without-external-id")
+    assert vendor.subject == "arn:aws:iam::222222222222:role/VendorMonitoring"
+    assert any(f.rule == "console-without-mfa" and f.subject_name == "frank" for f in findings)
+    ranked = store.identities()
+    assert ranked and [r.score for r in ranked] == sorted((r.score for r in ranked), reverse=True)
+    store.close()
+    assert "Ranked identities" in (tmp_path / "report.html").read_text()
