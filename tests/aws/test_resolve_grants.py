@@ -446,3 +446,16 @@ def test_an_scp_level_the_export_left_empty_is_reported_not_read_as_deny_all():
     result = run({A: account(users=[user("alice", doc(allow("s3:GetObject")))])}, org)
     assert can(result, ALICE, "s3:GetObject", OBJECT) == "allow"
     assert any(g.operation == "organizations:ListPoliciesForTarget" and A in g.reason for g in result.gaps)
+
+
+def test_alike_bucket_policies_make_one_grant_per_principal():
+    org = organization({A: ROOT, B: ROOT})
+    buckets = [_bucket(f"shared-{i}", doc(allow("s3:GetObject", f"arn:aws:s3:::shared-{i}/*", principal="*",
+                                               condition={"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}})))
+               for i in range(20)]
+    result = run({A: account(users=[user("alice", doc(allow("s3:GetObject")))]),
+                  B: account(resources={"s3": {"Buckets": buckets}})}, org)
+    shared = [g for g in grants_of(result, ALICE) if any(p.startswith("arn:aws:s3:::shared-") for p in g.resources.include)]
+    assert len(shared) == 1 and len(shared[0].resources.include) == 20 and shared[0].conditions == ()
+    assert can(result, ALICE, "s3:GetObject", "arn:aws:s3:::shared-7/x") == "allow"
+    assert can(result, ALICE, "s3:PutObject", "arn:aws:s3:::shared-7/x") is None

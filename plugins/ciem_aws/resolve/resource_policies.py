@@ -21,13 +21,16 @@ boundary every identity-side grant stops at.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
 from ciem_aws.policy.document import Statement
 from ciem_aws.policy.evaluate import RCP_SERVICES
 from ciem_aws.policy.variables import ContextView
-from ciem_aws.resolve.grants import Effective, Item, Layers, clause_item, decide, fold_denies, intersect
+from ciem_aws.resolve.grants import (
+    Effective, Item, Layers, clause_item, decide, fold_denies, intersect, pattern_covers,
+)
 from ciem_aws.resolve.principals import Estate
 from ciem_aws.resolve.resources import AwsResource
 from ciem_aws.resolve.trust import Candidate, External, PrincipalIndex, candidates, named_principals
@@ -47,6 +50,28 @@ def is_public_statement(statement: Statement) -> bool:
     named = named_principals(statement)
     keys = {key.lower() for block in statement.conditions.values() for key in block}
     return (named.everyone or statement.not_principals is not None) and not keys & LIMITING_KEYS
+
+
+@dataclass
+class _Group:
+    """Alike resource-policy statements (see :meth:`ResourceSide._statement_groups`)."""
+
+    statement: Statement  # the first; the others differ only in the resource they cover
+    version: str
+    resource: AwsResource  # the first statement's resource: account, type and tags stand for all
+    bits: int
+    include: list[str]
+    also: tuple[tuple[str, ...], ...]
+    exclude: tuple[str, ...]
+    labels: list[str]
+    restricted: bool
+
+
+def _principal_key(statement: Statement) -> tuple:
+    def frozen(principals):
+        return None if principals is None else tuple(sorted((k, tuple(v)) for k, v in principals.items()))
+
+    return frozen(statement.principals), frozen(statement.not_principals)
 
 
 class ResourceSide:
@@ -155,52 +180,73 @@ class ResourceSide:
         return effective.view.with_defaults(extra)
 
     def grants(self) -> Iterator[tuple[str, Item, bool]]:
-        """(identity id, item, deny) from every resource policy, KMS grant and RCP."""
-        for resource in self.resources:
-            if resource.policy is not None:
-                yield from self._policy_grants(resource)
+        """(identity id, item, deny) from every resource policy (with KMS grants) and RCP."""
+        for group in self._statement_groups():
+            yield from self._group_grants(group)
         yield from self._rcp_denies()
 
-    def _policy_grants(self, resource: AwsResource) -> Iterator[tuple[str, Item, bool]]:
-        policy = resource.policy
-        for statement in policy.statements:
-            clause = self.compiler.clause(statement, policy.version)
-            if not clause.bits:
+    def _statement_groups(self) -> list["_Group"]:
+        """Resource-policy statements, those alike merged: the same effect, actions, principals and
+        conditions, each covering only its own resource, in one account. A policy template applied
+        to 500 buckets is then decided once per principal and granted as one grant, not 500."""
+        groups: dict[tuple, _Group] = {}
+        for resource in self.resources:
+            policy = resource.policy
+            if policy is None:
                 continue
-            include = clause.include if statement.resources is not None or statement.not_resources is not None else resource.patterns
-            scoped = all(any(p == r or (r.endswith("/*") and p.startswith(r[:-1])) for r in resource.patterns) for p in include)
-            base = Item(clause.bits, include, () if scoped else (resource.patterns,), clause.exclude)
-            restricted = bool(resource.extra.get("restrict_public")) and is_public_statement(statement)
-            found: list[str] = []
-            for candidate in candidates(statement, self.index, self.externals, resource.arn, found):
-                if candidate.principal.kind == "root":
+            for statement in policy.statements:
+                clause = self.compiler.clause(statement, policy.version)
+                if not clause.bits:
                     continue
-                if restricted and candidate.principal.account != resource.account:
-                    continue
-                yield from self._principal_grant(resource, statement, policy.version, base, candidate)
-            for identity in found:
-                if restricted:
-                    continue
-                external = self.externals[identity]
-                applies, keys = external.decide(self.estate, statement.conditions, policy.version,
-                                                self.resource_values(resource))
-                if applies:
-                    yield identity, replace(base, keys=keys, provenance=(statement.label,)), statement.effect == "Deny"
+                include = clause.include if statement.resources is not None or statement.not_resources is not None \
+                    else resource.patterns
+                scoped = all(any(pattern_covers(r, p) for r in resource.patterns) for p in include)
+                restricted = bool(resource.extra.get("restrict_public")) and is_public_statement(statement)
+                conditions = json.dumps(statement.conditions, sort_keys=True, default=str)
+                alone = not scoped or "resourcetag/" in conditions.lower()
+                key = (statement.effect, clause.bits, _principal_key(statement), conditions, policy.version,
+                       resource.account, resource.type == "kms:key", restricted, clause.exclude,
+                       resource.arn if alone else "")
+                group = groups.get(key)
+                if group is None:
+                    group = groups[key] = _Group(statement, policy.version, resource, clause.bits, [],
+                                                 () if scoped else (resource.patterns,), clause.exclude, [], restricted)
+                group.include.extend(include)
+                group.labels.append(statement.label)
+        return list(groups.values())
 
-    def _principal_grant(self, resource: AwsResource, statement: Statement, version: str, base: Item,
-                         candidate: Candidate) -> Iterator[tuple[str, Item, bool]]:
+    def _group_grants(self, group: "_Group") -> Iterator[tuple[str, Item, bool]]:
+        statement, resource = group.statement, group.resource
+        base = Item(group.bits, tuple(dict.fromkeys(group.include)), group.also, group.exclude,
+                    provenance=tuple(group.labels))
+        found: list[str] = []
+        for candidate in candidates(statement, self.index, self.externals, resource.arn, found):
+            if candidate.principal.kind == "root":
+                continue
+            if group.restricted and candidate.principal.account != resource.account:
+                continue
+            yield from self._principal_grant(group, base, candidate)
+        for identity in found:
+            if group.restricted:
+                continue
+            external = self.externals[identity]
+            applies, keys = external.decide(self.estate, statement.conditions, group.version, self.resource_values(resource))
+            if applies:
+                yield identity, replace(base, keys=keys), statement.effect == "Deny"
+
+    def _principal_grant(self, group: "_Group", base: Item, candidate: Candidate) -> Iterator[tuple[str, Item, bool]]:
+        statement, resource = group.statement, group.resource
         principal = candidate.principal
         effective = self.layers.effective(principal)
-        if not effective.bits & base.bits and statement.effect == "Allow" and principal.account != resource.account:
-            return
-        applies, keys = decide(statement.conditions, version, self.resource_context(effective, resource))
+        if not effective.bits & base.bits and (statement.effect == "Deny" or principal.account != resource.account):
+            return  # nothing of it to deny, or nothing the identity side allows across accounts
+        applies, keys = decide(statement.conditions, group.version, self.resource_context(effective, resource))
         if not applies:
             return
-        pending = ((statement.conditions, version),) if keys else ()
-        item = replace(base, pending=pending, keys=keys, provenance=(statement.label,))
+        pending = ((statement.conditions, group.version),) if keys else ()
+        item = replace(base, pending=pending, keys=keys)
         if statement.effect == "Deny":
-            if effective.bits & item.bits:
-                yield principal.arn, item, True
+            yield principal.arn, item, True
             return
         if principal.account == resource.account:
             if not candidate.by_name:
@@ -215,11 +261,11 @@ class ResourceSide:
             return
         for allow in effective.allows:  # cross-account: both sides must allow
             bits = allow.bits & item.bits
-            if bits and any(allow.reaches(p) for p in resource.patterns):
+            if bits and any(allow.reaches(p) for p in item.include):
                 yield principal.arn, Item(bits, item.include, (*item.also, allow.include, *allow.also),
                                           tuple(dict.fromkeys((*allow.exclude, *item.exclude))), allow.pending + item.pending,
                                           tuple(dict.fromkeys((*allow.keys, *item.keys))),
-                                          (statement.label, *allow.provenance)), False
+                                          (*item.provenance, *allow.provenance)), False
 
     def _rcp_denies(self) -> Iterator[tuple[str, Item, bool]]:
         for account in self.estate.collected_accounts():

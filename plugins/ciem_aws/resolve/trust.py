@@ -203,14 +203,14 @@ def _external(externals: dict[str, External], identity: str, kind: str, account:
     return identity
 
 
-def _deny_verdict(trust: Iterable[Statement], caller: PrincipalRef, view: ContextView, action: str,
+def _deny_verdict(trust: Iterable[Statement], caller: Principal, view: ContextView, action: str,
                   version: str) -> tuple[bool, tuple[str, ...]]:
     """(blocked, keys) from the trust policy's Deny statements for this caller."""
     keys: list[str] = []
     for statement in trust:
         if statement.effect != "Deny" or not statement_action_matches(statement, action):
             continue
-        if principal_match_kind(statement, caller) is None:
+        if principal_match_kind(statement, PrincipalRef.from_arn(caller.arn)) is None:
             continue
         applies, missing = decide(statement.conditions, version, view)
         if not applies:
@@ -270,10 +270,13 @@ class TrustResolver:
 
     def _rcp_verdict(self, role: Principal, action: str, caller: ContextView | External) -> tuple[bool, tuple[str, ...]]:
         """(blocked, keys) from the RCPs of the role's account for this caller."""
+        denies = self._rcp_denies(role.account, action)
+        if not denies:
+            return False, ()
         keys: list[str] = []
         resource = {"aws:ResourceAccount": role.account}
         view = caller.with_defaults(resource) if isinstance(caller, ContextView) else ContextView(resource, complete=False)
-        for statement, version in self._rcp_denies(role.account, action):
+        for statement, version in denies:
             matched, unknown = statement_resource_match(statement, role.arn, view, version)
             if matched is False:
                 continue
@@ -341,7 +344,7 @@ class TrustResolver:
         applies, keys = decide(statement.conditions, version, view)
         if not applies:
             return None
-        blocked, deny_keys = _deny_verdict(statements, PrincipalRef.from_arn(caller.arn), view, ASSUME, version)
+        blocked, deny_keys = _deny_verdict(statements, caller, view, ASSUME, version)
         if blocked:
             return None
         if not caller.service_linked:
