@@ -459,3 +459,28 @@ def test_alike_bucket_policies_make_one_grant_per_principal():
     assert len(shared) == 1 and len(shared[0].resources.include) == 20 and shared[0].conditions == ()
     assert can(result, ALICE, "s3:GetObject", "arn:aws:s3:::shared-7/x") == "allow"
     assert can(result, ALICE, "s3:PutObject", "arn:aws:s3:::shared-7/x") is None
+
+
+def test_organization_with_shared_buckets_resolves_in_seconds():
+    accounts = [f"10000000000{i}" for i in range(5)]
+    org = organization({a: ROOT for a in accounts},
+                       rcps=[("p-perimeter", doc(deny("s3:*", principal="*", condition={
+                           "StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}})), [ROOT])])
+    data = {}
+    for n, a in enumerate(accounts):
+        roles = [role(f"r{i}", trusts({"AWS": accounts[(n + 1) % 5]}) if i % 10 == 0 else service_trust("lambda.amazonaws.com"),
+                      doc(allow(["s3:*", "sqs:*", "sts:AssumeRole"]), allow("iam:PassRole", role_arn(f"r{i + 1}", a))),
+                      account=a) for i in range(200)]
+        buckets = [_bucket(f"b{a}-{j}", doc(
+            allow("s3:GetObject", f"arn:aws:s3:::b{a}-{j}/*", principal="*",
+                  condition={"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}),
+            deny("s3:*", f"arn:aws:s3:::b{a}-{j}/*", principal="*", condition={"Bool": {"aws:SecureTransport": "false"}})))
+            for j in range(100)]
+        data[a] = account(roles=roles, resources={"s3": {"Buckets": buckets}})
+    started = time.perf_counter()
+    result = run(data, org)
+    elapsed = time.perf_counter() - started
+    reader = role_arn("r3", accounts[0])
+    assert can(result, reader, "s3:GetObject", f"arn:aws:s3:::b{accounts[2]}-5/x") == "conditional"  # TLS
+    assert len(result.grants) < 50 * 1000
+    assert elapsed < 20, f"resolution took {elapsed:.1f}s"
