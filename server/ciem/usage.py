@@ -25,6 +25,7 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
 
 import pluggy
@@ -280,6 +281,7 @@ def granted_bits(index: EffectiveAccessIndex, identity_id: str) -> int:
     return bits
 
 
+@lru_cache(maxsize=8)
 def high_privilege_bits(catalog: PermissionCatalog) -> int:
     """Permissions-management actions and every action the catalog tags with a risk."""
     bits = catalog.access_level_bits(AccessLevel.PERMISSIONS_MANAGEMENT)

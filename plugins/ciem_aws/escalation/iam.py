@@ -70,8 +70,9 @@ class LoginProfile(EscalationMethod):
 
 class UpdateAssumeRolePolicy(EscalationMethod):
     """Rewrite a role's trust policy to name oneself, then assume it. A trust policy naming the
-    caller's ARN needs no identity policy in the same account, so AssumeRole is checked against
-    the caller's SCPs (and boundary, for a role) only. Service-linked roles' trust cannot be edited."""
+    caller needs no identity policy in the same account, and naming a role caller's session ARN
+    escapes its boundary too, so AssumeRole is checked against the caller's SCPs (and explicit
+    denies) only. Service-linked roles' trust cannot be edited."""
 
     id = "iam:UpdateAssumeRolePolicy+sts:AssumeRole"
     reference = RHINO
@@ -85,7 +86,7 @@ class UpdateAssumeRolePolicy(EscalationMethod):
                 verdict = context.check(source, [("iam:UpdateAssumeRolePolicy", role.arn, {})])
                 if verdict is None or ASSUME not in context.catalog:
                     continue
-                assume = source.can(context.catalog.bit(ASSUME), role.arn, allows=source.ceiling)
+                assume = source.can(context.catalog.bit(ASSUME), role.arn, allows=source.open_ceiling)
                 if assume.allowed:
                     verdict.conditions = tuple(dict.fromkeys((*verdict.conditions, *assume.conditions)))
                     yield context.edge(self, source, role.arn, verdict, (role.arn,))
@@ -244,7 +245,7 @@ class CreateRoleAndAttach(EscalationMethod):
                                              ("iam:AttachRolePolicy", new_role, {"iam:PolicyARN": ADMIN_POLICY})])
             if verdict is None or verdict.conditions or source.principal.kind == "root" or ASSUME not in context.catalog:
                 continue
-            assume = source.can(context.catalog.bit(ASSUME), new_role, allows=source.ceiling)
+            assume = source.can(context.catalog.bit(ASSUME), new_role, allows=source.open_ceiling)
             if assume.allowed and not assume.conditions:
                 yield source.principal.arn, f"can create a role it trusts and attach AdministratorAccess ({', '.join(verdict.provenance)})"
 
