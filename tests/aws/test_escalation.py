@@ -93,6 +93,15 @@ PASS_ROLE_CASES = [
     ("iam:PassRole+states:CreateStateMachine+states:StartExecution", "states.amazonaws.com",
      ["states:CreateStateMachine", "states:StartExecution"], "trust-condition"),
     ("iam:PassRole+apprunner:CreateService", "tasks.apprunner.amazonaws.com", ["apprunner:CreateService"], "boundary"),
+    ("iam:PassRole+ec2:RequestSpotInstances", "ec2.amazonaws.com", ["ec2:RequestSpotInstances"], "passed-to-service"),
+    ("iam:PassRole+glue:CreateSession+glue:RunStatement", "glue.amazonaws.com", ["glue:CreateSession", "glue:RunStatement"],
+     "no-trust"),
+    ("iam:PassRole+codebuild:CreateProject+codebuild:StartBuildBatch", "codebuild.amazonaws.com",
+     ["codebuild:CreateProject", "codebuild:StartBuildBatch"], "scp"),
+    ("iam:PassRole+bedrock-agentcore:CreateCodeInterpreter+bedrock-agentcore:StartCodeInterpreterSession"
+     "+bedrock-agentcore:InvokeCodeInterpreter", "bedrock-agentcore.amazonaws.com",
+     ["bedrock-agentcore:CreateCodeInterpreter", "bedrock-agentcore:StartCodeInterpreterSession",
+      "bedrock-agentcore:InvokeCodeInterpreter"], "deny"),
 ]
 
 
@@ -193,6 +202,9 @@ EXISTING_CASES = [
     ("codebuild:UpdateProject+codebuild:StartBuild", ["codebuild:UpdateProject", "codebuild:StartBuild"], "project", "scp"),
     ("iam:PassRole+ecs:RunTask@existing-task-definition", ["ecs:RunTask", "iam:PassRole"], "taskdef", "passrole-resource"),
     ("apprunner:UpdateService", ["apprunner:UpdateService"], "apprunner", "boundary"),
+    ("sagemaker:CreateNotebookInstanceLifecycleConfig+sagemaker:UpdateNotebookInstance",
+     ["sagemaker:CreateNotebookInstanceLifecycleConfig", "sagemaker:StopNotebookInstance", "sagemaker:UpdateNotebookInstance",
+      "sagemaker:StartNotebookInstance"], "notebook", "no-role"),
 ]
 
 

@@ -242,10 +242,10 @@ class UseExisting(EscalationMethod):
 def methods() -> tuple[EscalationMethod, ...]:
     """THE table: every method, IAM first (for all-powerful sources the first method per target wins)."""
     from ciem_aws.escalation import (
-        apprunner, cloudformation, codebuild, datapipeline, ec2, ecs, glue, iam, lambda_, sagemaker, ssm,
+        apprunner, bedrock, cloudformation, codebuild, datapipeline, ec2, ecs, glue, iam, lambda_, sagemaker, ssm,
         stepfunctions,
     )
 
     return (*iam.METHODS, *lambda_.METHODS, *ec2.METHODS, *ssm.METHODS, *cloudformation.METHODS,
             *glue.METHODS, *sagemaker.METHODS, *codebuild.METHODS, *datapipeline.METHODS, *ecs.METHODS,
-            *stepfunctions.METHODS, *apprunner.METHODS)
+            *stepfunctions.METHODS, *apprunner.METHODS, *bedrock.METHODS)

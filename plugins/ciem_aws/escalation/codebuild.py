@@ -10,6 +10,8 @@ PROJECT = "arn:aws:codebuild:*:{account}:project/*"
 METHODS: tuple[EscalationMethod, ...] = (
     PassRoleToNew("iam:PassRole+codebuild:CreateProject+codebuild:StartBuild", SERVICE,
                   (("codebuild:CreateProject", PROJECT), ("codebuild:StartBuild", PROJECT)), BISHOPFOX),
+    PassRoleToNew("iam:PassRole+codebuild:CreateProject+codebuild:StartBuildBatch", SERVICE,
+                  (("codebuild:CreateProject", PROJECT), ("codebuild:StartBuildBatch", PROJECT)), PATHFINDING + "codebuild"),
     UseExisting("codebuild:StartBuild", "codebuild:project",
                 (("codebuild:StartBuild", "{resource}"),), PATHFINDING + "codebuild"),
     UseExisting("codebuild:StartBuildBatch", "codebuild:project",

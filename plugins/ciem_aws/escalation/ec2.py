@@ -23,6 +23,9 @@ class ConnectToRunning(UseExisting):
 METHODS: tuple[EscalationMethod, ...] = (
     PassRoleToNew("iam:PassRole+ec2:RunInstances", SERVICE, (("ec2:RunInstances", INSTANCE),), RHINO,
                   needs_instance_profile=True),
+    PassRoleToNew("iam:PassRole+ec2:RequestSpotInstances", SERVICE,
+                  (("ec2:RequestSpotInstances", "arn:aws:ec2:*:{account}:spot-instances-request/*"),), PATHFINDING + "ec2",
+                  needs_instance_profile=True),
     PassRoleToNew("iam:PassRole+autoscaling:CreateLaunchConfiguration+autoscaling:CreateAutoScalingGroup", SERVICE,
                   (("autoscaling:CreateLaunchConfiguration", LAUNCH_CONFIGURATION),
                    ("autoscaling:CreateAutoScalingGroup", GROUP)), PATHFINDING + "ec2", needs_instance_profile=True),

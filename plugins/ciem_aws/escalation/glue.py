@@ -8,6 +8,7 @@ SERVICE = ("glue.amazonaws.com",)
 ENDPOINT = "arn:aws:glue:*:{account}:devEndpoint/*"
 JOB = "arn:aws:glue:*:{account}:job/*"
 TRIGGER = "arn:aws:glue:*:{account}:trigger/*"
+SESSION = "arn:aws:glue:*:{account}:session/*"  # an interactive session
 
 METHODS: tuple[EscalationMethod, ...] = (
     PassRoleToNew("iam:PassRole+glue:CreateDevEndpoint", SERVICE, (("glue:CreateDevEndpoint", ENDPOINT),), RHINO),
@@ -16,6 +17,8 @@ METHODS: tuple[EscalationMethod, ...] = (
                   (("glue:CreateJob", JOB), ("glue:StartJobRun", JOB)), PATHFINDING + "glue"),
     PassRoleToNew("iam:PassRole+glue:CreateJob+glue:CreateTrigger", SERVICE,
                   (("glue:CreateJob", JOB), ("glue:CreateTrigger", TRIGGER)), PATHFINDING + "glue"),
+    PassRoleToNew("iam:PassRole+glue:CreateSession+glue:RunStatement", SERVICE,
+                  (("glue:CreateSession", SESSION), ("glue:RunStatement", SESSION)), PATHFINDING + "glue"),
     UseExisting("iam:PassRole+glue:UpdateJob+glue:StartJobRun", "glue:job",
                 (("glue:UpdateJob", "{resource}"), ("glue:StartJobRun", "{resource}")), PATHFINDING + "glue",
                 pass_to="glue.amazonaws.com"),

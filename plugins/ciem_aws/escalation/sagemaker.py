@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ciem_aws.escalation.base import BISHOPFOX, RHINO, EscalationMethod, PassRoleToNew, UseExisting
+from ciem_aws.escalation.base import BISHOPFOX, PATHFINDING, RHINO, EscalationMethod, PassRoleToNew, UseExisting
 
 SERVICE = ("sagemaker.amazonaws.com",)
 NOTEBOOK = "arn:aws:sagemaker:*:{account}:notebook-instance/*"
@@ -17,4 +17,11 @@ METHODS: tuple[EscalationMethod, ...] = (
                   (("sagemaker:CreateProcessingJob", "arn:aws:sagemaker:*:{account}:processing-job/*"),), BISHOPFOX),
     UseExisting("sagemaker:CreatePresignedNotebookInstanceUrl", "sagemaker:notebook-instance",
                 (("sagemaker:CreatePresignedNotebookInstanceUrl", "{resource}"),), RHINO),
+    # A lifecycle configuration runs the caller's script as the notebook's role at its next start.
+    UseExisting("sagemaker:CreateNotebookInstanceLifecycleConfig+sagemaker:UpdateNotebookInstance",
+                "sagemaker:notebook-instance",
+                (("sagemaker:CreateNotebookInstanceLifecycleConfig",
+                  "arn:aws:sagemaker:*:{account}:notebook-instance-lifecycle-config/*"),
+                 ("sagemaker:StopNotebookInstance", "{resource}"), ("sagemaker:UpdateNotebookInstance", "{resource}"),
+                 ("sagemaker:StartNotebookInstance", "{resource}")), PATHFINDING + "sagemaker"),
 )
