@@ -227,6 +227,44 @@ def test_use_existing_resource(method, actions, kind, blocker):
     assert not _escalations(_existing_estate(actions, kind, blocker), method), f"{blocker} should block {method}"
 
 
+# --- switching an existing resource to another role ---------------------------------------------------
+
+RESOURCES["service"] = lambda role: {"ecs": {"Services": [{"serviceArn": f"arn:aws:ecs:{REGION}:{A}:service/c/svc",
+                                                            "serviceName": "svc", "taskDefinition": "td:1"}]}}
+
+SWITCH_CASES = [
+    # (method, service the target role trusts, actions, existing resource, blocker of the look-alike)
+    ("iam:PassRole+lambda:UpdateFunctionConfiguration", "lambda.amazonaws.com", ["lambda:UpdateFunctionConfiguration"],
+     "lambda", "no-resource"),
+    ("iam:PassRole+cloudformation:UpdateStack", "cloudformation.amazonaws.com", ["cloudformation:UpdateStack"], "stack",
+     "scoped"),
+    ("iam:PassRole+codebuild:UpdateProject+codebuild:StartBuild", "codebuild.amazonaws.com",
+     ["codebuild:UpdateProject", "codebuild:StartBuild"], "project", "passrole-resource"),
+    ("iam:PassRole+ecs:RegisterTaskDefinition+ecs:UpdateService", "ecs-tasks.amazonaws.com",
+     ["ecs:RegisterTaskDefinition", "ecs:UpdateService"], "service", "deny"),
+    ("iam:PassRole+apprunner:UpdateService", "tasks.apprunner.amazonaws.com", ["apprunner:UpdateService"], "apprunner",
+     "passed-to-service"),
+]
+
+
+def _switch_estate(service: str, actions: list[str], kind: str, blocker: str = ""):
+    scope = "arn:aws:*:*:*:*/other*" if blocker == "scoped" else "*"
+    passed_to = "glue.amazonaws.com" if blocker == "passed-to-service" else service
+    passable = role_arn("other") if blocker == "passrole-resource" else TARGET
+    statements = [allow(actions, scope), allow("iam:PassRole", passable,
+                                               condition={"StringEquals": {"iam:PassedToService": passed_to}})]
+    resources = {} if blocker == "no-resource" else RESOURCES[kind](role_arn("current"))
+    return _estate(statements, trust=service_trust(service), resources=resources,
+                   blocker=blocker if blocker in ("boundary", "scp", "deny") else "", last_action=actions[-1])
+
+
+@pytest.mark.parametrize("method, service, actions, kind, blocker", SWITCH_CASES, ids=[c[0] for c in SWITCH_CASES])
+def test_switch_existing_resource_to_a_passed_role(method, service, actions, kind, blocker):
+    [edge] = _escalations(_switch_estate(service, actions, kind), method)
+    assert edge.resources[0] == TARGET and len(edge.resources) == 2
+    assert not _escalations(_switch_estate(service, actions, kind, blocker), method), f"{blocker} should block {method}"
+
+
 # --- IAM -------------------------------------------------------------------------------------------
 
 def _report(user_name: str, **fields: str) -> list[dict[str, str]]:
@@ -373,7 +411,7 @@ def test_all_powerful_sources_get_one_edge_per_target():
 def test_every_method_has_an_id_reference_permissions_and_a_test():
     ids = [m.id for m in methods()]
     assert len(ids) == len(set(ids))
-    tested = {c[0] for c in PASS_ROLE_CASES} | {c[0] for c in EXISTING_CASES} | {
+    tested = {c[0] for c in PASS_ROLE_CASES} | {c[0] for c in EXISTING_CASES} | {c[0] for c in SWITCH_CASES} | {
         "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:UpdateAssumeRolePolicy+sts:AssumeRole",
         "iam:AddUserToGroup", "iam:PutUserPolicy", "iam:AttachUserPolicy", "iam:PutGroupPolicy", "iam:AttachGroupPolicy",
         "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion",

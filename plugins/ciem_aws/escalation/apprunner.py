@@ -9,5 +9,7 @@ REFERENCE = PATHFINDING + "apprunner"
 METHODS: tuple[EscalationMethod, ...] = (
     PassRoleToNew("iam:PassRole+apprunner:CreateService", ("tasks.apprunner.amazonaws.com",),
                   (("apprunner:CreateService", "arn:aws:apprunner:*:{account}:service/*"),), REFERENCE),
+    PassRoleToNew("iam:PassRole+apprunner:UpdateService", ("tasks.apprunner.amazonaws.com",),
+                  (("apprunner:UpdateService", "{resource}"),), REFERENCE, existing="apprunner:service"),
     UseExisting("apprunner:UpdateService", "apprunner:service", (("apprunner:UpdateService", "{resource}"),), REFERENCE),
 )

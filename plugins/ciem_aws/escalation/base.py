@@ -32,6 +32,7 @@ PASS_ROLE = "iam:PassRole"
 RHINO = "https://rhinosecuritylabs.com/aws/aws-privilege-escalation-methods-mitigation/"
 PATHFINDING = "https://github.com/DataDog/pathfinding.cloud/tree/main/data/paths/aws/"
 BISHOPFOX = "https://github.com/BishopFox/iam-vulnerable"
+PMAPPER = "https://github.com/nccgroup/PMapper"
 
 # (action, resource the action needs; "{account}" is filled in, "{target}" is the target's ARN,
 # "{resource}" the existing resource's ARN, and extra request context it carries)
@@ -147,16 +148,17 @@ class EscalationMethod:
         return ()
 
 
-def fill(template: str, account: str, target: str = "", resource: str = "") -> str:
-    return template.format(account=account, target=target, resource=resource)
+def fill(template: str, account: str, resource: str = "") -> str:
+    return template.format(account=account, resource=resource)
 
 
 @dataclass
 class PassRoleToNew(EscalationMethod):
-    """Pass a role that trusts ``service`` to a new resource whose code the caller writes.
+    """Pass a role that trusts one of ``services`` to a resource whose code the caller writes.
 
-    ``actions`` are (action, resource template) pairs; the templates name the new resource with
-    ``*`` where the caller picks the name.
+    ``actions`` are (action, resource template) pairs. The resource is a new one, the templates
+    naming it with ``*`` where the caller picks the name; or, with ``existing`` (a resource type),
+    any existing resource of that type (``{resource}`` in the templates) switched to the role.
     """
 
     id: str
@@ -164,6 +166,7 @@ class PassRoleToNew(EscalationMethod):
     actions: tuple[tuple[str, str], ...]
     reference: str
     needs_instance_profile: bool = False
+    existing: str = ""
     permissions: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -177,13 +180,30 @@ class PassRoleToNew(EscalationMethod):
         profile = f"arn:aws:iam::{role.account}:instance-profile/*"
         return [("iam:CreateInstanceProfile", profile, {}), ("iam:AddRoleToInstanceProfile", profile, {})]
 
+    def _resource_verdict(self, context: EscalationContext, source: Effective, account: str) -> tuple[Verdict, str] | None:
+        """The actions allowed on the resource they act on (the first existing one that allows
+        them all), with that resource's ARN ("" for a new one); None when there is none."""
+        if not self.existing:
+            verdict = context.check(source, [(action, fill(template, account), {}) for action, template in self.actions])
+            return None if verdict is None else (verdict, "")
+        for resource in context.resources(self.existing, account):
+            verdict = context.check(source, [(action, fill(template, account, resource.arn), {})
+                                             for action, template in self.actions])
+            if verdict is not None:
+                return verdict, resource.arn
+        return None
+
     def edges(self, context: EscalationContext) -> Iterator[Edge]:
         for source in context.sources(self.permissions):
             account = source.principal.account
+            found = self._resource_verdict(context, source, account)
+            if found is None:
+                continue
             for service in self.services:
-                yield from self._service_edges(context, source, account, service)
+                yield from self._service_edges(context, source, account, service, *found)
 
-    def _service_edges(self, context: EscalationContext, source: Effective, account: str, service: str) -> Iterator[Edge]:
+    def _service_edges(self, context: EscalationContext, source: Effective, account: str, service: str,
+                       on_resource: Verdict, resource: str) -> Iterator[Edge]:
         passable = source.targets(context.catalog.bit(PASS_ROLE))
         for role, trust_keys in context.roles_trusting(service, account):
             if passable is not None and role.arn not in passable or not context.wanted(source, role.arn):
@@ -191,11 +211,12 @@ class PassRoleToNew(EscalationMethod):
             extra = self.extra_needs(context, source, role)
             if extra is None:
                 continue
-            needs = [(PASS_ROLE, role.arn, {"iam:PassedToService": service})]
-            needs += [(action, fill(template, account, role.arn), {}) for action, template in self.actions]
-            verdict = context.check(source, needs + extra)
+            verdict = context.check(source, [(PASS_ROLE, role.arn, {"iam:PassedToService": service}), *extra])
             if verdict is not None:
-                yield context.edge(self, source, role.arn, verdict, (role.arn,), trust_keys)
+                combined = Verdict(True, tuple(dict.fromkeys((*verdict.conditions, *on_resource.conditions))),
+                                   tuple(dict.fromkeys((*verdict.provenance, *on_resource.provenance))))
+                resources = (role.arn, resource) if resource else (role.arn,)
+                yield context.edge(self, source, role.arn, combined, resources, trust_keys)
 
 
 @dataclass
@@ -229,7 +250,7 @@ class UseExisting(EscalationMethod):
                     continue
                 if not self.usable(resource):
                     continue
-                needs: list[Need] = [(action, fill(template, account, target, resource.arn), {})
+                needs: list[Need] = [(action, fill(template, account, resource.arn), {})
                                      for action, template in self.actions]
                 if self.pass_to:
                     needs.append((PASS_ROLE, target, {"iam:PassedToService": self.pass_to}))

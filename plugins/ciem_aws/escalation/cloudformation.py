@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ciem_aws.escalation.base import BISHOPFOX, PATHFINDING, RHINO, EscalationMethod, PassRoleToNew, UseExisting
+from ciem_aws.escalation.base import BISHOPFOX, PATHFINDING, PMAPPER, RHINO, EscalationMethod, PassRoleToNew, UseExisting
 
 SERVICE = ("cloudformation.amazonaws.com",)
 STACK = "arn:aws:cloudformation:*:{account}:stack/*"
@@ -12,6 +12,8 @@ METHODS: tuple[EscalationMethod, ...] = (
     PassRoleToNew("iam:PassRole+cloudformation:CreateChangeSet+cloudformation:ExecuteChangeSet", SERVICE,
                   (("cloudformation:CreateChangeSet", STACK), ("cloudformation:ExecuteChangeSet", STACK)),
                   PATHFINDING + "cloudformation"),
+    PassRoleToNew("iam:PassRole+cloudformation:UpdateStack", SERVICE, (("cloudformation:UpdateStack", "{resource}"),),
+                  PMAPPER, existing="cloudformation:stack"),
     UseExisting("cloudformation:UpdateStack", "cloudformation:stack",
                 (("cloudformation:UpdateStack", "{resource}"),), BISHOPFOX),
     UseExisting("cloudformation:CreateChangeSet+cloudformation:ExecuteChangeSet@existing-stack", "cloudformation:stack",

@@ -16,6 +16,8 @@ METHODS: tuple[EscalationMethod, ...] = (
     PassRoleToNew("iam:PassRole+ecs:RegisterTaskDefinition+ecs:CreateService", SERVICE,
                   (("ecs:RegisterTaskDefinition", "*"), ("ecs:CreateService", "arn:aws:ecs:*:{account}:service/*")),
                   REFERENCE),
+    PassRoleToNew("iam:PassRole+ecs:RegisterTaskDefinition+ecs:UpdateService", SERVICE,
+                  (("ecs:RegisterTaskDefinition", "*"), ("ecs:UpdateService", "{resource}")), REFERENCE, existing="ecs:service"),
     UseExisting("iam:PassRole+ecs:RunTask@existing-task-definition", "ecs:task-definition",
                 (("ecs:RunTask", "{resource}"),), REFERENCE, pass_to="ecs-tasks.amazonaws.com"),
 )

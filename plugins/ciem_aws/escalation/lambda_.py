@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ciem_aws.escalation.base import PATHFINDING, RHINO, EscalationMethod, PassRoleToNew, UseExisting
+from ciem_aws.escalation.base import PATHFINDING, PMAPPER, RHINO, EscalationMethod, PassRoleToNew, UseExisting
 
 SERVICE = ("lambda.amazonaws.com",)
 FUNCTION = "arn:aws:lambda:*:{account}:function:*"
@@ -18,4 +18,7 @@ METHODS: tuple[EscalationMethod, ...] = (
                 (("lambda:UpdateFunctionCode", "{resource}"),), RHINO),
     UseExisting("lambda:UpdateFunctionConfiguration", "lambda:function",
                 (("lambda:UpdateFunctionConfiguration", "{resource}"),), RHINO),
+    # Switch an existing function (its triggers keep invoking it) to another role.
+    PassRoleToNew("iam:PassRole+lambda:UpdateFunctionConfiguration", SERVICE,
+                  (("lambda:UpdateFunctionConfiguration", "{resource}"),), PMAPPER, existing="lambda:function"),
 )
