@@ -419,8 +419,8 @@ class RightSized:
     policy: RenderedPolicy
     used: tuple[UsageRecord, ...]
     changes: tuple[PolicyChange, ...]
-    # used actions no current grant gives (allowed by a resource policy, say): the new policy adds them
-    added: tuple[str, ...]
+    # used in the window, yet no current grant gives them: left out, since right-sizing never grants more
+    left_out: tuple[str, ...]
     window_days: int
     since: datetime
 
@@ -432,8 +432,9 @@ def rightsize(
     window_days: int = DEFAULT_WINDOW_DAYS,
     now: datetime | None = None,
 ) -> RightSized:
-    """A least-privilege policy for what ``identity_id`` used in the window, in its provider's
-    format, with the diff against its current grants and every reason not to trust it blindly."""
+    """A least-privilege policy for what ``identity_id`` used in the window and still holds, in its
+    provider's format, with the diff against its current grants and every reason not to trust it
+    blindly."""
     identity = index.identities.get(identity_id)
     if identity is None:
         raise NotFoundError(f"no identity {identity_id!r}")
@@ -441,13 +442,6 @@ def rightsize(
     now = _now(now)
     since = now - timedelta(days=window_days)
     store = usage_of(index)
-    used = tuple(store.usage(identity_id, since, now))
-    rendered = manager.hook.ciem_render_policy(
-        provider=identity.provider, identity=identity_id, used=used,
-        snapshots=index.snapshots.get(identity.provider, []),
-    )
-    if rendered is None:
-        raise QueryError(f"provider {identity.provider!r} cannot render policies")
     catalog = index.catalogs[identity.provider]
     used_bits, _ = store.used_in(identity_id, catalog, since, now)
     changes = []
@@ -458,8 +452,20 @@ def rightsize(
         granted |= bits
         changes.append(PolicyChange(" > ".join(grant.provenance) or f"grant {grant.number}",
                                     tuple(catalog.names(bits & ~used_bits)), tuple(catalog.names(bits & used_bits))))
+    left_out = used_bits & ~granted
+    used = tuple(r for r in store.usage(identity_id, since, now)
+                 if is_service_level(r.action) or not catalog.expand(r.action) & left_out)
+    rendered = manager.hook.ciem_render_policy(
+        provider=identity.provider, identity=identity_id, used=used,
+        snapshots=index.snapshots.get(identity.provider, []),
+    )
+    if rendered is None:
+        raise QueryError(f"provider {identity.provider!r} cannot render policies")
     warnings = window_warnings(store, window_days, since, identity.attributes) + list(rendered.warnings)
+    if left_out:
+        warnings.append("used in the window but granted by no current policy (changed since?), left out: "
+                        + ", ".join(catalog.names(left_out)))
     policy = RenderedPolicy(rendered.provider, rendered.identity, rendered.format, rendered.document,
                             tuple(dict.fromkeys(warnings)))
-    return RightSized(policy, used, tuple(changes), tuple(catalog.names(used_bits & ~granted)), window_days, since)
+    return RightSized(policy, used, tuple(changes), tuple(catalog.names(left_out)), window_days, since)
 

@@ -171,7 +171,7 @@ def test_the_demo_diff_names_what_each_current_policy_loses(demo):
     assert self_manage.kept == () and "iam:CreatePolicyVersion" in self_manage.removed
     artifacts = changes["arn:aws:iam::333333333333:policy/ci-deploy-policy#Artifacts"]
     assert (artifacts.removed, artifacts.kept) == (("s3:GetObject", "s3:ListBucket"), ("s3:PutObject",))
-    assert result.added == ()
+    assert result.left_out == ()
     assert result.policy.warnings == (
         f"s3:PutObject was used on 3 resources under {ARTIFACTS}/web/: the policy names each; "
         f"{ARTIFACTS}/web/* would also grant those not used yet",)
