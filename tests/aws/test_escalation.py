@@ -105,9 +105,13 @@ PASS_ROLE_CASES = [
 ]
 
 
+# The iam:PassedToService value where it is not the service the role trusts.
+PASSED_TO = {"tasks.apprunner.amazonaws.com": "apprunner.amazonaws.com"}
+
+
 def _pass_role_estate(service: str, actions: list[str], blocker: str = ""):
     passed_to = "cloudformation.amazonaws.com" if blocker == "passed-to-service" and service != "cloudformation.amazonaws.com" \
-        else service
+        else PASSED_TO.get(service, service)
     passable = role_arn("other") if blocker == "passrole-resource" else TARGET
     statements = [allow(actions), allow("iam:PassRole", passable,
                                         condition={"StringEquals": {"iam:PassedToService": passed_to}})]
@@ -146,7 +150,8 @@ def test_conditional_permission_makes_a_conditional_edge():
 
 
 def test_datapipeline_also_passes_emr_roles():
-    result = _estate([allow(["datapipeline:*"]), allow("iam:PassRole", TARGET)],
+    to_pipeline = {"StringEquals": {"iam:PassedToService": "datapipeline.amazonaws.com"}}
+    result = _estate([allow(["datapipeline:*"]), allow("iam:PassRole", TARGET, condition=to_pipeline)],
                      trust=service_trust("elasticmapreduce.amazonaws.com"))
     assert _escalations(result, "iam:PassRole+datapipeline:CreatePipeline+datapipeline:PutPipelineDefinition"
                                 "+datapipeline:ActivatePipeline")
@@ -249,7 +254,7 @@ SWITCH_CASES = [
 
 def _switch_estate(service: str, actions: list[str], kind: str, blocker: str = ""):
     scope = "arn:aws:*:*:*:*/other*" if blocker == "scoped" else "*"
-    passed_to = "glue.amazonaws.com" if blocker == "passed-to-service" else service
+    passed_to = "glue.amazonaws.com" if blocker == "passed-to-service" else PASSED_TO.get(service, service)
     passable = role_arn("other") if blocker == "passrole-resource" else TARGET
     statements = [allow(actions, scope), allow("iam:PassRole", passable,
                                                condition={"StringEquals": {"iam:PassedToService": passed_to}})]

@@ -167,6 +167,7 @@ class PassRoleToNew(EscalationMethod):
     reference: str
     needs_instance_profile: bool = False
     existing: str = ""
+    passed_to: str = ""  # iam:PassedToService when it is not the service the role trusts
     permissions: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -211,7 +212,8 @@ class PassRoleToNew(EscalationMethod):
             extra = self.extra_needs(context, source, role)
             if extra is None:
                 continue
-            verdict = context.check(source, [(PASS_ROLE, role.arn, {"iam:PassedToService": service}), *extra])
+            passed = {"iam:PassedToService": self.passed_to or service}
+            verdict = context.check(source, [(PASS_ROLE, role.arn, passed), *extra])
             if verdict is not None:
                 combined = Verdict(True, tuple(dict.fromkeys((*verdict.conditions, *on_resource.conditions))),
                                    tuple(dict.fromkeys((*verdict.provenance, *on_resource.provenance))))

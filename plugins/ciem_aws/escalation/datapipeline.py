@@ -8,5 +8,6 @@ METHODS: tuple[EscalationMethod, ...] = (
     PassRoleToNew("iam:PassRole+datapipeline:CreatePipeline+datapipeline:PutPipelineDefinition+datapipeline:ActivatePipeline",
                   ("datapipeline.amazonaws.com", "elasticmapreduce.amazonaws.com"),
                   (("datapipeline:CreatePipeline", "*"), ("datapipeline:PutPipelineDefinition", "*"),
-                   ("datapipeline:ActivatePipeline", "*")), RHINO),
+                   ("datapipeline:ActivatePipeline", "*")), RHINO,
+                  passed_to="datapipeline.amazonaws.com"),  # both kinds of role are passed to Data Pipeline
 )
