@@ -18,7 +18,7 @@ from ciem.errors import NotFoundError, QueryError
 from ciem.index import EffectiveAccessIndex, IndexedGrant
 from ciem.model import AccessLevel, Decision, Edge, EvaluationRequest, Identity, Sensitivity
 from ciem.reachability import bit_positions, closures
-from ciem.usage import ACTING_KINDS, DEFAULT_WINDOW_DAYS, unused, usage_of
+from ciem.usage import ACTING_KINDS, DEFAULT_WINDOW_DAYS, usage_of, usage_summary
 
 DEFAULT_MAX_HOPS = 5
 MAX_HOPS_LIMIT = 16
@@ -400,9 +400,9 @@ class PrecomputedFacts:
                 sensitive_resources=counts,
             )
             if with_usage and identity.kind in ACTING_KINDS:
-                report = unused(index, identity_id, DEFAULT_WINDOW_DAYS, index.built_at)
-                self._summaries[identity_id] = replace(self._summaries[identity_id], last_used=report.last_used,
-                                                       unused_share=report.unused_share)
+                last_used, share = usage_summary(index, identity_id, DEFAULT_WINDOW_DAYS, index.built_at)
+                self._summaries[identity_id] = replace(self._summaries[identity_id], last_used=last_used,
+                                                       unused_share=share)
 
     def summary(self, identifier: str, identity: Identity) -> EnrichSummary:
         summary = self._summaries[identity.id]

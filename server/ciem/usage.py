@@ -322,6 +322,50 @@ def _credentials(store: UsageStore, attributes: Mapping[str, Any]) -> list[Crede
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Judgement:
+    """One identity's use over a window, as bitsets: what ``unused`` and ``usage_summary`` share."""
+
+    granted: int
+    used: int
+    not_judged: int  # granted actions of services used at service level only
+    service_level: frozenset[str]
+    last_used: datetime | None
+    credentials: tuple[CredentialUse, ...]
+
+    @property
+    def unused(self) -> int:
+        return self.granted & ~self.used & ~self.not_judged
+
+    @property
+    def share(self) -> float:
+        granted = self.granted.bit_count()
+        return self.unused.bit_count() / granted if granted else 0.0
+
+
+def _judge(index: EffectiveAccessIndex, identity_id: str, since: datetime, now: datetime) -> _Judgement:
+    identity = index.identities.get(identity_id)
+    if identity is None:
+        raise NotFoundError(f"no identity {identity_id!r}")
+    store = usage_of(index)
+    catalog = index.catalogs[identity.provider]
+    granted = granted_bits(index, identity_id)
+    used, service_level = store.used_in(identity_id, catalog, since, now)
+    not_judged = 0
+    for service in service_level:
+        not_judged |= catalog.service_bits(service)
+    last = store.last_used(identity_id)
+    for key in ("last_used", "password_last_used"):
+        other = _parse_time(identity.attributes.get(key))
+        if other is not None and (last is None or other > last):
+            last = other
+    credentials = tuple(_credentials(store, identity.attributes))
+    for credential in credentials:
+        if credential.last_used is not None and (last is None or credential.last_used > last):
+            last = credential.last_used
+    return _Judgement(granted, used, not_judged & granted & ~used, frozenset(service_level), last, credentials)
+
+
 def unused(
     index: EffectiveAccessIndex,
     identity_id: str,
@@ -330,54 +374,44 @@ def unused(
 ) -> UnusedAccess:
     """Granted-but-unused actions, services and high-privilege grants of one identity, whether the
     identity and its credentials were used at all, over the ``window_days`` before ``now``."""
-    identity = index.identities.get(identity_id)
-    if identity is None:
-        raise NotFoundError(f"no identity {identity_id!r}")
     check_window(window_days)
     now = _now(now)
     since = now - timedelta(days=window_days)
-    store = usage_of(index)
+    judged = _judge(index, identity_id, since, now)
+    identity = index.identities[identity_id]
     catalog = index.catalogs[identity.provider]
-    granted = granted_bits(index, identity_id)
-    used, service_level = store.used_in(identity_id, catalog, since, now)
-    not_judged = 0
-    for service in service_level:
-        not_judged |= catalog.service_bits(service)
-    not_judged &= granted & ~used
-    unused_bits = granted & ~used & ~not_judged
-    used_services = {info.service.lower() for info in catalog.infos(used)} | service_level
-    granted_services = sorted({info.service for info in catalog.infos(granted)})
-
-    last = store.last_used(identity_id)
-    for key in ("last_used", "password_last_used"):
-        other = _parse_time(identity.attributes.get(key))
-        if other is not None and (last is None or other > last):
-            last = other
-    credentials = _credentials(store, identity.attributes)
-    for credential in credentials:
-        if credential.last_used is not None and (last is None or credential.last_used > last):
-            last = credential.last_used
-    warnings = window_warnings(store, window_days, since, identity.attributes)
-    if not_judged:
-        warnings.append("used per service-level data only, actions not judged: "
-                        + ", ".join(sorted({i.service for i in catalog.infos(not_judged)})))
+    used_services = {info.service.lower() for info in catalog.infos(judged.used)} | judged.service_level
+    granted_services = sorted({info.service for info in catalog.infos(judged.granted)})
+    not_judged_services = tuple(sorted({i.service for i in catalog.infos(judged.not_judged)}))
+    warnings = window_warnings(usage_of(index), window_days, since, identity.attributes)
+    if not_judged_services:
+        warnings.append("used per service-level data only, actions not judged: " + ", ".join(not_judged_services))
     return UnusedAccess(
         identity=identity_id,
         window_days=window_days,
         since=since,
         now=now,
-        last_used=last,
-        identity_unused=last is None or last < since,
-        granted_count=bin(granted).count("1"),
-        used_count=bin(used & granted).count("1"),
-        unused_actions=tuple(catalog.names(unused_bits)),
+        last_used=judged.last_used,
+        identity_unused=judged.last_used is None or judged.last_used < since,
+        granted_count=judged.granted.bit_count(),
+        used_count=(judged.used & judged.granted).bit_count(),
+        unused_actions=tuple(catalog.names(judged.unused)),
         unused_services=tuple(s for s in granted_services if s.lower() not in used_services),
-        unused_high_privilege=tuple(catalog.names(unused_bits & high_privilege_bits(catalog))),
-        not_judged_services=tuple(sorted({i.service for i in catalog.infos(not_judged)})),
-        unused_credentials=tuple(c for c in credentials
+        unused_high_privilege=tuple(catalog.names(judged.unused & high_privilege_bits(catalog))),
+        not_judged_services=not_judged_services,
+        unused_credentials=tuple(c for c in judged.credentials
                                  if c.active and (c.last_used is None or c.last_used < since)),
         warnings=tuple(warnings),
     )
+
+
+def usage_summary(
+    index: EffectiveAccessIndex, identity_id: str, window_days: int = DEFAULT_WINDOW_DAYS, now: datetime | None = None
+) -> tuple[datetime | None, float]:
+    """(last use, unused share) of one identity: what :func:`unused` says, without naming actions."""
+    now = _now(now)
+    judged = _judge(index, identity_id, now - timedelta(days=check_window(window_days)), now)
+    return judged.last_used, judged.share
 
 
 # Groups do not act; outside principals are not the estate's to clean up; federated principals act
@@ -396,9 +430,9 @@ def unused_identities(
     for identity_id in sorted(index.identities):
         if index.identities[identity_id].kind not in ACTING_KINDS:
             continue
-        report = unused(index, identity_id, window_days, now)
-        if report.identity_unused:
-            found.append(report)
+        last_used, _ = usage_summary(index, identity_id, window_days, now)
+        if last_used is None or last_used < now - timedelta(days=window_days):
+            found.append(unused(index, identity_id, window_days, now))
     return found
 
 
