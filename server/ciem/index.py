@@ -253,18 +253,8 @@ class EffectiveAccessIndex:
             else:
                 allowed |= grant.actions
             provenance.extend(grant.provenance)
-        for deny in self.denies_of(identity_id):
-            if not deny.covers(resource_id):
-                continue
-            if deny.conditions:
-                newly = allowed & deny.actions
-                allowed &= ~deny.actions
-                conditional |= newly
-                if newly:
-                    conditions.extend(deny.conditions)
-            else:
-                allowed &= ~deny.actions
-                conditional &= ~deny.actions
+        denies = [deny for deny in self.denies_of(identity_id) if deny.covers(resource_id)]
+        allowed, conditional = _apply_denies(denies, allowed, conditional, conditions)
         conditional &= ~allowed
         return AccessOnResource(allowed, conditional, tuple(dict.fromkeys(conditions)), tuple(dict.fromkeys(provenance)))
 
@@ -277,18 +267,8 @@ class EffectiveAccessIndex:
         sure = 0 if (grant.conditions or grant.potential) else grant.actions
         conditional = grant.actions & ~sure
         conditions = list(grant.conditions)
-        for deny in self.denies_of(grant.identity):
-            if not selector_covers(deny.resources, grant.resources):
-                continue
-            if deny.conditions:
-                moved = sure & deny.actions
-                sure &= ~deny.actions
-                conditional |= moved
-                if moved:
-                    conditions.extend(deny.conditions)
-            else:
-                sure &= ~deny.actions
-                conditional &= ~deny.actions
+        denies = [d for d in self.denies_of(grant.identity) if selector_covers(d.resources, grant.resources)]
+        sure, conditional = _apply_denies(denies, sure, conditional, conditions)
         return sure, conditional, tuple(dict.fromkeys(conditions))
 
     # -- paths ----------------------------------------------------------------------------------
@@ -309,6 +289,22 @@ class EffectiveAccessIndex:
 
     def successors(self, identity_id: str) -> list[str]:
         return [edge.target for edge in self.edges_out.get(identity_id, ())]
+
+
+def _apply_denies(denies: Iterable[IndexedGrant], sure: int, conditional: int, conditions: list[str]) -> tuple[int, int]:
+    """Unconditional denies remove actions; conditional ones turn sure actions conditional and add
+    their keys to ``conditions``."""
+    for deny in denies:
+        if deny.conditions:
+            moved = sure & deny.actions
+            sure &= ~deny.actions
+            conditional |= moved
+            if moved:
+                conditions.extend(deny.conditions)
+        else:
+            sure &= ~deny.actions
+            conditional &= ~deny.actions
+    return sure, conditional
 
 
 def _target(edge: Edge) -> str:
