@@ -14,44 +14,12 @@ from pathlib import Path
 import pytest
 
 from ciem.errors import InputError, SourceError
-from ciem.hookspec import hookimpl
 from ciem.pipeline import IndexHolder, SourceSpec, parse_input
 from ciem.providers import new_manager
 from ciem.store import load_index, prepare_state_dir
 
 import core_builders
-
-
-class FileBackedTestProvider:
-    """Reads ``{"testcloud": {"drop": [...], "slow": seconds}}`` files; resolves the core estate
-    minus the dropped identities, so that two refreshes can give different answers."""
-
-    @hookimpl
-    def ciem_detect_export(self, path):
-        return core_builders.PROVIDER if path.suffix == ".json" and "testcloud" in path.read_text() else None
-
-    @hookimpl
-    def ciem_load_export(self, provider, path, progress):
-        if provider != core_builders.PROVIDER:
-            return None
-        try:
-            data = json.loads(path.read_text())["testcloud"]
-        except (ValueError, KeyError) as error:
-            raise InputError(path, "$.testcloud", f"not a testcloud export: {error}") from None
-        snapshot = core_builders.snapshot(str(path))
-        snapshot.data = data
-        return snapshot
-
-    @hookimpl
-    def ciem_resolve(self, snapshots):
-        if snapshots[0].provider != core_builders.PROVIDER:
-            return None
-        data = snapshots[0].data
-        time.sleep(data.get("slow", 0))
-        resolution = core_builders.estate()
-        dropped = {f"tc:{name}" for name in data.get("drop", [])}
-        resolution.identities = [i for i in resolution.identities if i.id not in dropped]
-        return resolution
+from estate_provider import EstateProvider
 
 
 def write_export(path: Path, **content) -> Path:
@@ -61,7 +29,7 @@ def write_export(path: Path, **content) -> Path:
 
 @pytest.fixture
 def manager():
-    return new_manager(load_entry_points=False, plugins=(FileBackedTestProvider(),))
+    return new_manager(load_entry_points=False, plugins=(EstateProvider(),))
 
 
 def test_parse_input_accepts_provider_prefix_and_bare_paths(tmp_path):
@@ -128,9 +96,9 @@ def test_killing_a_refresh_midway_leaves_the_last_good_index(tmp_path):
         from pathlib import Path
         from ciem.pipeline import IndexHolder, SourceSpec
         from ciem.providers import new_manager
-        from test_pipeline import FileBackedTestProvider
+        from estate_provider import EstateProvider
         export = Path({str(export)!r})
-        holder = IndexHolder([SourceSpec(path=export)], new_manager(False, (FileBackedTestProvider(),)), Path({str(state)!r}))
+        holder = IndexHolder([SourceSpec(path=export)], new_manager(False, (EstateProvider(),)), Path({str(state)!r}))
         holder.refresh()
         export.write_text(json.dumps({{"testcloud": {{"slow": 60}}}}))
         print("first refresh done", flush=True)
