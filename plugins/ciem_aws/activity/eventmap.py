@@ -40,8 +40,6 @@ SOURCE_PREFIXES = {
     "email.amazonaws.com": "ses",
     "mturk-requester.amazonaws.com": "mechanicalturk",
     "api.ecr.amazonaws.com": "ecr",
-    "ecr-public.amazonaws.com": "ecr-public",
-    "elasticmapreduce.amazonaws.com": "elasticmapreduce",
 }
 
 # (event source prefix, event name) -> actions. An empty tuple: the operation needs no permission.
