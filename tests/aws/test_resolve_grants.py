@@ -14,6 +14,7 @@ from builders import (
     organization, policy_arn, role, role_arn, run, service_trust, snapshot, trusts, user, user_arn,
 )
 from ciem_aws.resolve import resolve
+from ciem_aws.resolve.trust import PUBLIC
 
 ALICE = user_arn("alice")
 BUCKET = "arn:aws:s3:::data"
@@ -234,12 +235,77 @@ def test_public_policy_names_an_external_identity_and_block_public_access_restri
     result = run({A: account(users=[user("alice")], resources={"s3": {"Buckets": [
         _bucket("open", public), _bucket("shut", doc(allow("s3:GetObject", "arn:aws:s3:::shut/*", principal="*")),
                                          PublicAccessBlock={"RestrictPublicBuckets": True})]}})})
-    assert can(result, "*", "s3:GetObject", "arn:aws:s3:::open/x") == "allow"
-    assert can(result, "*", "s3:GetObject", "arn:aws:s3:::shut/x") is None
+    assert can(result, PUBLIC, "s3:GetObject", "arn:aws:s3:::open/x") == "allow"
+    assert can(result, PUBLIC, "s3:GetObject", "arn:aws:s3:::shut/x") is None
     # A principal of the bucket's own account is still granted by the public statement.
     assert can(result, ALICE, "s3:GetObject", "arn:aws:s3:::shut/x") == "allow"
-    public_identity = [i for i in result.identities if i.id == "*"][0]
+    public_identity = [i for i in result.identities if i.id == PUBLIC][0]
     assert public_identity.kind == IdentityKind.EXTERNAL
+    assert public_identity.attributes["external"] == "public" and public_identity.attributes["in_organization"] is False
+
+
+def test_account_level_block_public_access_restricts_every_bucket():
+    public = doc(allow("s3:GetObject", "arn:aws:s3:::open/*", principal="*"))
+    result = run({A: account(resources={"s3": {"AccountPublicAccessBlock": {"RestrictPublicBuckets": True},
+                                               "Buckets": [_bucket("open", public)]}})})
+    assert can(result, PUBLIC, "s3:GetObject", "arn:aws:s3:::open/x") is None
+    # The account setting applies to this account's buckets only.
+    other = run({A: account(resources={"s3": {"AccountPublicAccessBlock": {"RestrictPublicBuckets": False},
+                                              "Buckets": [_bucket("open", public)]}})})
+    assert can(other, PUBLIC, "s3:GetObject", "arn:aws:s3:::open/x") == "allow"
+
+
+@pytest.mark.parametrize("condition, public", [
+    ({"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}, False),
+    ({"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}, False),
+    ({"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, False),
+    ({"ArnEquals": {"aws:SourceArn": f"arn:aws:sns:us-east-1:{A}:topic"}}, False),
+    ({"StringLike": {"aws:userid": "AROAEXAMPLEID:*"}}, False),  # every session of one role
+    # Near misses: each admits callers the condition does not pin.
+    ({"StringNotEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}, True),
+    ({"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1a2b3c4d"}}, True),
+    ({"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*"}}, True),
+    ({"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}, True),
+    ({"StringEquals": {"aws:PrincipalAccount": "${aws:ResourceAccount}"}}, True),
+    ({"ForAllValues:StringEquals": {"aws:SourceVpce": ["vpce-1a2b3c4d"]}}, True),
+])
+def test_public_statement_narrowed_by_a_fixed_caller_condition_is_not_public(condition, public):
+    queue = f"arn:aws:sqs:us-east-1:{A}:q"
+    policy = doc(allow("sqs:SendMessage", queue, principal="*", condition=condition))
+    result = run({A: account(resources={"sqs": {"Queues": [{"QueueUrl": "https://q", "Arn": queue, "Policy": policy}]}})})
+    assert (can(result, PUBLIC, "sqs:SendMessage", queue) is not None) is public
+
+
+def test_public_statement_with_a_condition_on_the_request_only_is_public_and_conditional():
+    queue = f"arn:aws:sqs:us-east-1:{A}:q"
+    policy = doc(allow("sqs:SendMessage", queue, principal="*", condition={"Bool": {"aws:SecureTransport": "true"}}))
+    result = run({A: account(resources={"sqs": {"Queues": [{"QueueUrl": "https://q", "Arn": queue, "Policy": policy}]}})})
+    assert can(result, PUBLIC, "sqs:SendMessage", queue) == "conditional"
+    assert [g.conditions for g in grants_of(result, PUBLIC)] == [("aws:SecureTransport",)]
+
+
+def test_external_identities_say_how_far_they_reach_and_whether_they_are_in_the_organization():
+    inside = "444444444444"  # a member account that was not collected
+    org = organization({A: ROOT, inside: ROOT})
+    trust = trusts({"AWS": [f"arn:aws:iam::{OUTSIDE}:root", f"arn:aws:iam::{inside}:role/ops"]})
+    accounts = {A: account(roles=[role("shared", trust), role("open", trusts({"AWS": "*"}))])}
+    by_id = {i.id: i for i in run(accounts, org).identities}
+    assert by_id[f"arn:aws:iam::{OUTSIDE}:root"].attributes | {"named_by": []} == \
+        {"external": "account", "in_organization": False, "named_by": []}
+    assert by_id[f"arn:aws:iam::{inside}:role/ops"].attributes["external"] == "principal"
+    assert by_id[f"arn:aws:iam::{inside}:role/ops"].attributes["in_organization"] is True
+    assert by_id[PUBLIC].attributes["external"] == "public" and by_id[PUBLIC].attributes["in_organization"] is False
+    # Without organization data, membership is unknown and left out; anyone is never a member.
+    unknown = {i.id: i for i in run(accounts).identities}
+    assert "in_organization" not in unknown[f"arn:aws:iam::{OUTSIDE}:root"].attributes
+    assert unknown[PUBLIC].attributes["in_organization"] is False
+
+
+def test_canonical_user_in_a_bucket_policy_is_an_account():
+    policy = doc(allow("s3:GetObject", "arn:aws:s3:::data/*", principal={"CanonicalUser": "79a59df900b949e55d96a1e698fbaced"}))
+    result = run({A: account(resources={"s3": {"Buckets": [_bucket("data", policy)]}})})
+    identity = next(i for i in result.identities if i.id == "canonical-user:79a59df900b949e55d96a1e698fbaced")
+    assert identity.attributes["external"] == "account" and "in_organization" not in identity.attributes
 
 
 def test_uncollected_account_in_a_resource_policy_is_an_external_identity():
@@ -290,7 +356,8 @@ def test_rcp_denies_outsiders_on_the_accounts_resources():
     public = doc(allow("s3:GetObject", "arn:aws:s3:::open/*", principal="*"))
     result = run({A: account(users=[user("alice", doc(allow("s3:*")))],
                              resources={"s3": {"Buckets": [_bucket("open", public)]}})}, org)
-    assert can(result, "*", "s3:GetObject", "arn:aws:s3:::open/x") == "conditional"
+    # Anyone is read as a caller outside the organization: the RCP denies it.
+    assert can(result, PUBLIC, "s3:GetObject", "arn:aws:s3:::open/x") is None
     assert can(result, ALICE, "s3:GetObject", "arn:aws:s3:::open/x") == "allow"
 
 
@@ -319,6 +386,23 @@ def test_identities_humans_aliases_and_attributes():
     assert by_id[f"arn:aws:iam::{A}:saml-provider/okta"].kind == IdentityKind.FEDERATED
     assert by_id[group_arn("g")].kind == IdentityKind.GROUP
     assert by_id[f"arn:aws:iam::{A}:root"].human
+
+
+def test_root_user_carries_its_credential_report_row():
+    root = f"arn:aws:iam::{A}:root"
+    report = [{"user": "<root_account>", "arn": root, "password_enabled": "not_supported", "mfa_active": "false",
+               "user_creation_time": "2019-01-01T00:00:00+00:00",
+               "access_key_1_active": "true", "access_key_1_last_rotated": "2020-01-01T00:00:00+00:00",
+               "access_key_1_last_used_date": "2025-06-01T00:00:00+00:00",
+               "access_key_2_active": "false", "access_key_2_last_rotated": "N/A", "access_key_2_last_used_date": "N/A"}]
+    attributes = {i.id: i for i in run({A: account(credential_report=report)}).identities}[root].attributes
+    assert attributes["root"] is True and attributes["mfa"] is False
+    # The second slot never held a key.
+    assert attributes["access_keys"] == [{"active": True, "last_rotated": "2020-01-01T00:00:00+00:00",
+                                          "last_used": "2025-06-01T00:00:00+00:00"}]
+    # Without a report row nothing is claimed about MFA or keys.
+    silent = {i.id: i for i in run({A: account()}).identities}[root].attributes
+    assert silent == {"root": True}
 
 
 def test_resources_parents_and_sensitivity():

@@ -8,6 +8,7 @@ from builders import (
     A, B, OUTSIDE, ROOT, account, allow, can, deny, doc, edges, managed, organization, policy_arn, role, role_arn,
     run, stmt, trusts, user, user_arn,
 )
+from ciem_aws.resolve.trust import PUBLIC
 
 ALICE = user_arn("alice")
 TARGET = role_arn("target")
@@ -105,8 +106,8 @@ def test_org_condition_in_trust_is_decided_per_caller():
     result = run({A: account(users=[user("alice", ASSUME_ANY)]),
                   B: account(roles=[role("target", trust, account=B)])}, org)
     assert _assume(result, ALICE, role_arn("target", B))
-    [public] = _assume(result, "*", role_arn("target", B))
-    assert public.conditions == ("aws:PrincipalOrgID",)
+    # Anyone (the public identity) is read as a caller outside the organization: the condition shuts it out.
+    assert not _assume(result, PUBLIC, role_arn("target", B))
 
 
 def test_uncollected_accounts_and_principals_become_external_identities():

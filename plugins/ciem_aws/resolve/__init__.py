@@ -115,18 +115,36 @@ def resolve(snapshots: list[Snapshot], *, catalog: PermissionCatalog | None = No
 
 # --- identities ------------------------------------------------------------------------------------
 
+def _report_keys(report: dict[str, str]) -> list[dict[str, Any]]:
+    """The access keys a credential report row lists (users and the root user alike); a slot that
+    is inactive and was never rotated ("N/A") holds no key."""
+    keys = []
+    for slot in (1, 2):
+        active = report.get(f"access_key_{slot}_active")
+        if active == "true" or (active == "false" and report.get(f"access_key_{slot}_last_rotated", "N/A") != "N/A"):
+            keys.append({"active": report[f"access_key_{slot}_active"] == "true",
+                         "last_rotated": report.get(f"access_key_{slot}_last_rotated", ""),
+                         "last_used": report.get(f"access_key_{slot}_last_used_date", "")})
+    return keys
+
+
+def _root_facts(report: dict[str, str]) -> dict[str, Any]:
+    """The root user's credential report row; without one, only that it is the root user."""
+    attributes: dict[str, Any] = {"root": True}
+    if report:
+        attributes.update({"mfa": report.get("mfa_active") == "true", "access_keys": _report_keys(report),
+                           "password_last_used": report.get("password_last_used", ""),
+                           "created": report.get("user_creation_time", "")})
+    return attributes
+
+
 def _user_facts(estate: Estate, user: Principal) -> tuple[bool, dict[str, Any], tuple[str, ...]]:
     """(human, attributes, access key ids). Human: a console password or an MFA device."""
     report = estate.accounts[user.account].credential_report.get(user.arn) or {}
     raw = user.raw
     password = report.get("password_enabled") == "true" or bool(raw.get("LoginProfile"))
     mfa = report.get("mfa_active") == "true" or bool(raw.get("MFADevices"))
-    keys = []
-    for slot in (1, 2):
-        if report.get(f"access_key_{slot}_active") in ("true", "false"):
-            keys.append({"active": report[f"access_key_{slot}_active"] == "true",
-                         "last_rotated": report.get(f"access_key_{slot}_last_rotated", ""),
-                         "last_used": report.get(f"access_key_{slot}_last_used_date", "")})
+    keys = _report_keys(report)
     key_ids = tuple(k.get("AccessKeyId", "") for k in raw.get("AccessKeys") or raw.get("AccessKeyMetadata") or []
                     if k.get("AccessKeyId"))
     attributes = {
@@ -157,9 +175,7 @@ def _identities(estate: Estate, edges: list[Edge], externals: dict[str, External
         elif principal.kind == "root":
             report = estate.accounts[principal.account].credential_report.get(principal.arn) or {}
             out.append(Identity(principal.arn, PROVIDER, IdentityKind.USER, "root", principal.account, True,
-                                (f"root@{principal.account}",), {},
-                                {"root": True, "mfa": report.get("mfa_active") == "true",
-                                 "password_last_used": report.get("password_last_used", "")}))
+                                (f"root@{principal.account}",), {}, _root_facts(report)))
     # A role is human when a SAML provider or a human user can assume it.
     human_roles = {e.target for e in edges if e.kind == EdgeKind.ASSUME and
                    (e.source in humans or e.method == "sts:AssumeRoleWithSAML")}
@@ -190,8 +206,12 @@ def _identities(estate: Estate, edges: list[Edge], externals: dict[str, External
                                 external.account, saml, (), {}, {"protocol": "saml" if saml else "oidc"}))
         else:
             name = "anyone (public)" if external.id == PUBLIC else external.id
+            attributes: dict[str, Any] = {"named_by": sorted(external.named_by), "external": external.scope}
+            member = external.in_organization(estate)
+            if member is not None:
+                attributes["in_organization"] = member
             out.append(Identity(external.id, PROVIDER, IdentityKind.EXTERNAL, name, external.account, False, (), {},
-                                {"named_by": sorted(external.named_by)}))
+                                attributes))
     return out
 
 

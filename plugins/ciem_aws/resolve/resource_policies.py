@@ -14,14 +14,17 @@ boundary every identity-side grant stops at.
 * ``sts:AssumeRole`` on collected roles is left to the trust edges, which see both sides; each
   edge adds an exact grant.
 * RCP denies apply to the resources of their accounts for the services RCPs support.
-* S3 Block Public Access ``RestrictPublicBuckets`` limits a public statement (``*`` with no
-  condition on the caller's identity, account, organization, source or network) to the bucket
-  owner's account.
+* A public statement (``*`` with no condition pinning the caller's identity, account,
+  organization, source or network to fixed values) also grants to the EXTERNAL identity
+  ``aws:public`` (anyone; :data:`ciem_aws.resolve.trust.PUBLIC`), evaluated as a caller outside the
+  organization; a narrowed one does not. S3 Block Public Access ``RestrictPublicBuckets`` (bucket or
+  account) limits a public statement to the bucket owner's account.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
@@ -33,23 +36,55 @@ from ciem_aws.resolve.grants import (
 )
 from ciem_aws.resolve.principals import Estate
 from ciem_aws.resolve.resources import AwsResource
-from ciem_aws.resolve.trust import Candidate, External, PrincipalIndex, candidates, named_principals
+from ciem_aws.resolve.trust import PUBLIC, Candidate, External, PrincipalIndex, candidates, named_principals
 
 ASSUME_ACTIONS = ("sts:AssumeRole",)
-# Condition keys that make a Principal "*" statement non-public for S3 Block Public Access.
+# Condition keys that make a Principal "*" statement non-public for S3 Block Public Access, when
+# compared with fixed values (access-control-block-public-access, "The meaning of public").
 LIMITING_KEYS = frozenset(k.lower() for k in (
     "aws:PrincipalArn", "aws:PrincipalAccount", "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:userid",
     "aws:SourceAccount", "aws:SourceArn", "aws:SourceOwner", "aws:SourceVpc", "aws:SourceVpce", "aws:SourceIp",
     "aws:PrincipalServiceName", "s3:DataAccessPointAccount", "s3:DataAccessPointArn",
 ))
+# Operators that admit only the values listed. ...IfExists admits callers without the key, the
+# negated operators everyone else, ForAllValues an empty set: none of them narrows.
+_ADMITTING_OPERATORS = frozenset(("stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike",
+                                  "ipaddress"))
+_ROLE_SESSIONS = re.compile(r"[A-Z0-9]+:\*\Z")  # aws:userid of every session of one role: still fixed
+
+
+def _fixed(operator: str, key: str, value: Any) -> bool:
+    text = str(value)
+    if "${" in text or (operator == "ipaddress" and text.endswith("/0")):
+        return False
+    if operator in ("stringlike", "arnlike", "arnequals") and ("*" in text or "?" in text):
+        return key == "aws:userid" and bool(_ROLE_SESSIONS.match(text))
+    return True
+
+
+def narrowing_keys(statement: Statement) -> set[str]:
+    """The caller-pinning keys (:data:`LIMITING_KEYS`) the statement's conditions compare with fixed
+    values only (no wildcard, no policy variable, no /0 network)."""
+    found = set()
+    for operator, block in statement.conditions.items():
+        qualifier, _, base = operator.lower().rpartition(":")
+        if qualifier == "forallvalues" or base not in _ADMITTING_OPERATORS:
+            continue
+        for key, values in block.items():
+            key = key.lower()
+            if key in LIMITING_KEYS and all(_fixed(base, key, value) for value in values):
+                found.add(key)
+    return found
 
 
 def is_public_statement(statement: Statement) -> bool:
-    """Principal ``*`` with no condition that pins the caller's identity, account, organization,
-    source or network: what S3 Block Public Access calls public."""
+    """An Allow to ``*`` (or to everyone but some, ``NotPrincipal``) that no condition narrows to a
+    fixed caller identity, account, organization, source or network: what S3 Block Public Access
+    calls public."""
+    if statement.effect != "Allow":
+        return False
     named = named_principals(statement)
-    keys = {key.lower() for block in statement.conditions.values() for key in block}
-    return (named.everyone or statement.not_principals is not None) and not keys & LIMITING_KEYS
+    return (named.everyone or statement.not_principals is not None) and not narrowing_keys(statement)
 
 
 @dataclass
@@ -229,6 +264,8 @@ class ResourceSide:
         for identity in found:
             if group.restricted:
                 continue
+            if identity == PUBLIC and statement.effect == "Allow" and not is_public_statement(statement):
+                continue  # narrowed to callers a condition pins: not anyone's
             external = self.externals[identity]
             applies, keys = external.decide(self.estate, statement.conditions, group.version, self.resource_values(resource))
             if applies:

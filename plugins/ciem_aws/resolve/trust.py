@@ -36,7 +36,10 @@ ASSUME = "sts:AssumeRole"
 SAML = "sts:AssumeRoleWithSAML"
 WEB_IDENTITY = "sts:AssumeRoleWithWebIdentity"
 REFERENCE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html#iam-term-trust-policy"
-PUBLIC = "*"
+# The EXTERNAL identity that stands for anyone: an anonymous caller or a principal of any account
+# outside the organization. Public resource-policy statements grant to it (ciem_aws.resolve.resource_policies).
+PUBLIC = "aws:public"
+CANONICAL_USER = "canonical-user:"
 _ACCOUNT_ID = re.compile(r"\d{12}\Z")
 _IAM_ARN = re.compile(r"arn:[^:]+:iam::(\d{12}):(user|role)/(?:.*/)?([^/]+)\Z")
 _SESSION_ARN = re.compile(r"arn:[^:]+:sts::(\d{12}):assumed-role/([^/]+)/.+\Z")
@@ -62,16 +65,34 @@ class External:
     account: str = ""
     named_by: set[str] = field(default_factory=set)
 
+    @property
+    def scope(self) -> str:
+        """How far it reaches (docs/findings.md): ``public`` (anyone), ``account`` (every principal
+        of an account: its root, or a canonical user, which stands for an account) or ``principal``."""
+        if self.id == PUBLIC:
+            return "public"
+        if _ROOT_ARN.match(self.id) or self.id.startswith(CANONICAL_USER):
+            return "account"
+        return "principal"
+
+    def in_organization(self, estate: Estate) -> bool | None:
+        """Whether it belongs to the collected organization; anyone does not; None when unknown."""
+        if self.id == PUBLIC:
+            return False
+        return estate.in_organization(self.account) if self.account else None
+
     def decide(self, estate: Estate, conditions, version: str, extra: dict[str, Any] | None = None) -> tuple[bool, tuple[str, ...]]:
-        """Conditions decided from what is known of this caller: its account, its ARN, that an
-        account's principals are not AWS services, and whether the account is in the organization."""
+        """Conditions decided from what is known of this caller: its account, its ARN, that it is
+        not an AWS service (an account's principals; anyone, read as a stranger), and whether it is
+        in the organization (anyone is taken from outside it: the public statement's worst case)."""
         values: dict[str, Any] = dict(extra or {})
+        if self.account or self.id == PUBLIC:
+            values["aws:PrincipalIsAWSService"] = "false"
         if self.account:
             values["aws:PrincipalAccount"] = self.account
-            values["aws:PrincipalIsAWSService"] = "false"
             if self.id.startswith("arn:"):
                 values["aws:PrincipalArn"] = self.id
-        member = estate.in_organization(self.account) if self.account else None
+        member = self.in_organization(estate)
         if member:
             values["aws:PrincipalOrgID"] = estate.org_id
         view = ContextView(values, complete=False)
@@ -134,7 +155,7 @@ def named_principals(statement: Statement) -> Named:
             elif kind == "Service":
                 named.services.append(value.lower())
             elif kind == "CanonicalUser":
-                named.arns.append(f"canonical-user:{value}")
+                named.arns.append(CANONICAL_USER + value)
     return named
 
 
@@ -185,7 +206,7 @@ def candidates(statement: Statement, index: PrincipalIndex, externals: dict[str,
         principal = index.by_arn(arn)
         if principal is not None:
             covered[principal.arn] = Candidate(principal, True)  # named: more than its account's delegation
-        elif arn.startswith("canonical-user:"):
+        elif arn.startswith(CANONICAL_USER):
             found.append(_external(externals, arn, "external", "", owner))
         elif _FEDERATED_USER_ARN.match(arn):
             # A GetFederationToken session: no IAM entity to find, in any account.
