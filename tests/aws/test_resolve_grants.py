@@ -503,6 +503,26 @@ def test_explain_external_caller_and_the_organization_perimeter():
     assert fenced.decision == "explicitDeny"
 
 
+def test_explain_public_caller_agrees_with_the_public_grants():
+    queue = f"arn:aws:sqs:us-east-1:{A}:q"
+    open_queue = doc(allow("sqs:SendMessage", queue, principal="*"))
+    public = doc(allow("s3:GetObject", "arn:aws:s3:::open/*", principal="*"))
+    accounts = {A: account(resources={"sqs": {"Queues": [{"QueueUrl": "https://q", "Arn": queue, "Policy": open_queue}]},
+                                      "s3": {"Buckets": [_bucket("open", public),
+                                                         _bucket("shut", doc(allow("s3:GetObject", "arn:aws:s3:::shut/*", principal="*")),
+                                                                 PublicAccessBlock={"RestrictPublicBuckets": True})]}})}
+    perimeter = doc(deny("s3:*", principal="*", condition={
+        "StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}, "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}))
+    org = organization({A: ROOT}, rcps=[("p-perimeter", perimeter, [ROOT])])
+    resolution = run(accounts, org)
+    cases = [("sqs:SendMessage", queue, "allowed", "allow"),
+             ("s3:GetObject", "arn:aws:s3:::shut/x", "implicitDeny", None),  # Block Public Access
+             ("s3:GetObject", "arn:aws:s3:::open/x", "explicitDeny", None)]  # the RCP keeps strangers out
+    for action, resource, decision, granted in cases:
+        assert _explain(accounts, org, identity=PUBLIC, action=action, resource=resource).decision == decision
+        assert can(resolution, PUBLIC, action, resource) == granted
+
+
 def test_explain_counts_kms_grants():
     closed = doc(allow("kms:*", "*", principal={"AWS": role_arn("keyadmin")}))
     grant = {"GrantId": "g1", "GranteePrincipal": role_arn("app"), "Operations": ["Decrypt"]}

@@ -5,7 +5,8 @@ trust policy, a KMS key policy with the key's grants, a bucket policy less what 
 voids), the RCPs of the resource's account, and what is known of the caller's context, and hands
 them to :func:`ciem_aws.policy.evaluate.evaluate_request` with ``context_complete=False``.
 
-Callers outside the collected accounts (an ARN of another account, its root) are evaluated without
+Callers outside the collected accounts (an ARN of another account, its root, or ``aws:public``,
+anyone, as an anonymous caller) are evaluated without
 identity policies (they are unknown; an account root has every permission of its account), without
 SCPs, and, for an account outside the collected organization, with aws:PrincipalOrgID decided when
 the policies compare it with the organization's id alone (:func:`grants.decide_outside_org`).
@@ -27,10 +28,12 @@ from ciem_aws.resolve.grants import OTHER_ORGANIZATION, compares_org_only_to, pr
 from ciem_aws.resolve.principals import Estate, Principal, build_estate
 from ciem_aws.resolve.resource_policies import is_public_statement
 from ciem_aws.resolve.resources import AwsResource, read_resources
-from ciem_aws.resolve.trust import PrincipalIndex
+from ciem_aws.resolve.trust import PUBLIC, PrincipalIndex
 
 
 def _caller(estate: Estate, identifier: str) -> tuple[PrincipalRef, Principal | None]:
+    if identifier.strip() == PUBLIC:
+        return PrincipalRef.anonymous(), None
     normalized = normalize_identifier(identifier)
     if normalized is None:
         raise NotFoundError(f"{identifier!r} is not an AWS identity")
@@ -60,6 +63,8 @@ def _resource_of(resources: list[AwsResource], arn: str) -> AwsResource | None:
 def _caller_values(estate: Estate, caller: PrincipalRef, principal: Principal | None) -> tuple[dict[str, Any], list[str]]:
     if principal is not None:
         return principal_values(estate, principal)
+    if not caller.account:  # anyone: as the resolver reads it, a stranger that is not an AWS service
+        return {"aws:PrincipalIsAWSService": "false"}, []
     values: dict[str, Any] = {"aws:PrincipalAccount": caller.account, "aws:PrincipalArn": caller.arn,
                               "aws:PrincipalIsAWSService": "false"}
     if estate.in_organization(caller.account):
