@@ -485,3 +485,78 @@ def test_times_without_a_zone_read_as_utc_and_unreadable_ones_as_unknown():
     assert parse_time("N/A") is None and parse_time("no_information") is None and parse_time(None) is None
     result = scan([ident("naive", created="2020-01-01T00:00:00", last_used="2020-02-01T00:00:00")])
     assert by_rule(result, "unused-identity")[0].details["usage_evidence"] == "last used 2020-02-01 (provider record)"
+
+
+# -- the AWS resolver feeds the trust, public-access and root rules --------------------------------
+
+
+def _resolved_aws_scan(accounts, organization):
+    """Findings for a snapshot resolved by the AWS provider, not hand-built identities."""
+    from datetime import datetime, timezone
+
+    from ciem.findings.engine import run_scan
+    from ciem.index import EffectiveAccessIndex
+    from ciem.model import Snapshot
+
+    import ciem_aws.plugin
+    from ciem_aws.catalog import aws_catalog
+    from ciem_aws.resolve import resolve
+
+    snapshot = Snapshot("aws", "test", datetime(2026, 1, 1, tzinfo=timezone.utc),
+                        {"organization": organization, "accounts": accounts})
+    index = EffectiveAccessIndex([resolve([snapshot], catalog=aws_catalog())], built_at=NOW)
+    return run_scan(index, new_manager(load_entry_points=False, plugins=(ciem_aws.plugin,)), NOW)
+
+
+def test_aws_resolved_external_trust_public_access_and_root_credentials():
+    home, sister, vendor = "111111111111", "222222222222", "999999999999"
+
+    def role(name, principal, condition=None):
+        statement = {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}
+        if condition:
+            statement["Condition"] = condition
+        return {"RoleName": name, "Arn": f"arn:aws:iam::{home}:role/{name}", "Path": "/",
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [statement]}}
+
+    def queue(name, condition=None):
+        arn = f"arn:aws:sqs:eu-west-1:{home}:{name}"
+        statement = {"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": arn}
+        if condition:
+            statement["Condition"] = condition
+        return {"QueueUrl": f"https://sqs/{name}", "Arn": arn, "Policy": {"Version": "2012-10-17", "Statement": [statement]}}
+
+    bucket_policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::site/*"}]}
+    root = f"arn:aws:iam::{home}:root"
+    accounts = {home: {
+        "authorization_details": {"RoleDetailList": [
+            role("vendor-read", f"arn:aws:iam::{vendor}:root"),
+            role("vendor-audit", f"arn:aws:iam::{vendor}:root", {"StringEquals": {"sts:ExternalId": "x-1"}}),
+            role("sister-read", f"arn:aws:iam::{sister}:root"),
+            role("sister-deploy", f"arn:aws:iam::{sister}:role/deployer"),
+        ]},
+        "credential_report": [{"user": "<root_account>", "arn": root, "mfa_active": "true",
+                               "access_key_1_active": "true", "access_key_1_last_rotated": LONG_AGO}],
+        "resources": {"sqs": {"Queues": [queue("open"), queue("vpce-only", {"StringEquals": {"aws:SourceVpce": "vpce-1"}})]},
+                      "s3": {"Buckets": [{"Name": "site", "Policy": bucket_policy,
+                                          "PublicAccessBlock": {"RestrictPublicBuckets": True}}]}},
+    }}
+    organization = {"organization": {"Organization": {"Id": "o-home", "MasterAccountId": home}},
+                    "roots": [{"Id": "r-1", "Name": "Root"}], "accounts": [{"Id": home}, {"Id": sister}],
+                    "account_parents": {home: "r-1", sister: "r-1"}}
+    result = _resolved_aws_scan(accounts, organization)
+
+    def subjects(rule):
+        return {(f.subject.rsplit("/", 1)[-1], f.key.get("trusted", "")) for f in by_rule(result, rule)}
+
+    vendor_root, sister_root = f"arn:aws:iam::{vendor}:root", f"arn:aws:iam::{sister}:root"
+    # A whole account without a condition; near misses: an external id, one named principal.
+    assert subjects("broad-external-trust") == {("vendor-read", vendor_root), ("sister-read", sister_root)}
+    # Outside the organization, with or without a condition; near miss: the sister account is a member.
+    assert subjects("trust-outside-organization") == {("vendor-read", vendor_root), ("vendor-audit", vendor_root)}
+    # The open queue; near misses: the queue narrowed to a VPC endpoint, the bucket Block Public Access restricts.
+    public = by_rule(result, "public-access")
+    assert [(f.subject, f.key["principal"]) for f in public] == [(f"arn:aws:sqs:eu-west-1:{home}:open", "aws:public")]
+    assert public[0].score.factors.exploitability == 1.0
+    # The root user's key comes from the credential report.
+    assert [f.details["problems"] for f in by_rule(result, "aws-root-credentials")] == [["1 active access key"]]
