@@ -1,0 +1,1 @@
+"""Reading the export layout of docs/gcp-export-layout.md, and collecting it live."""
