@@ -533,6 +533,32 @@ def block_all() -> dict:
     return {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
 
 
+def topic_arn(name: str) -> str:
+    return f"arn:aws:sns:{REGION}:{MANAGEMENT}:{name}"
+
+
+def management_resources() -> dict[str, dict]:
+    return {
+        "sns": {"Topics": [
+            # SNS's default topic policy: everyone, narrowed to principals of the owning account (AWS:SourceOwner).
+            {"TopicArn": topic_arn("northwind-billing-alerts"), "Policy": {
+                "Version": "2008-10-17", "Id": "__default_policy_ID", "Statement": [
+                    {"Sid": "__default_statement_ID", "Effect": "Allow", "Principal": {"AWS": "*"},
+                     "Action": ["SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission",
+                                "SNS:RemovePermission", "SNS:DeleteTopic", "SNS:Subscribe",
+                                "SNS:ListSubscriptionsByTopic", "SNS:Publish"],
+                     "Resource": topic_arn("northwind-billing-alerts"),
+                     "Condition": {"StringEquals": {"AWS:SourceOwner": MANAGEMENT}}}]}},
+            # The same policy with the condition dropped, "so that the deploy webhook works": anyone may
+            # publish to it and subscribe to it.
+            {"TopicArn": topic_arn("northwind-deploy-events"), "Policy": doc(
+                {"Sid": "DeployWebhook", "Effect": "Allow", "Principal": {"AWS": "*"},
+                 "Action": ["SNS:Publish", "SNS:Subscribe"], "Resource": topic_arn("northwind-deploy-events")},
+            )},
+        ]},
+    }
+
+
 def prod_resources() -> dict[str, dict]:
     data_key, secrets_key = key_id("prod-data"), key_id("prod-secrets")
 
@@ -817,7 +843,7 @@ def generate(out: Path) -> None:
         shutil.rmtree(out)
     for name, value in organization().items():
         write_json(out / "organization" / name, value)
-    accounts = {MANAGEMENT: (management(), {}), PROD: (prod(), prod_resources()), DEV: (dev(), dev_resources())}
+    accounts = {MANAGEMENT: (management(), management_resources()), PROD: (prod(), prod_resources()), DEV: (dev(), dev_resources())}
     for account, (builder, resources) in accounts.items():
         folder = out / "accounts" / account
         details = builder.authorization_details()

@@ -62,7 +62,8 @@ def context_in(cell: str) -> dict[str, str]:
 
 def test_readme_tables_are_present():
     assert len(readme_rows("F")) >= 10 and len(readme_rows("B")) >= 10 and readme_rows("N") and len(readme_rows("A")) >= 10
-    ids = [row.id for prefix in "FNBA" for row in readme_rows(prefix)]
+    assert readme_rows("E") and readme_rows("Q")
+    ids = [row.id for prefix in "FNBAEQ" for row in readme_rows(prefix)]
     assert len(ids) == len(set(ids)), "row ids repeat"
 
 
@@ -257,3 +258,27 @@ def test_index_agrees_with_the_access_decision(index, row):
         assert not access.allowed & bit, f"{row.id}: the index grants {action} outright: {why}"
         assert not access.conditional & bit or hinges & given, (
             f"{row.id}: the index grants {action} on {', '.join(access.conditions)}, which the request does not decide: {why}")
+
+
+# ---------------------------------------------------------------------------------------- findings
+
+
+@pytest.fixture(scope="module")
+def findings(manager, index) -> set[tuple[str, str, str]]:
+    """(rule, subject, trusted or principal) of every finding of a scan of the demo estate."""
+    from ciem.findings.engine import run_scan
+
+    scan = run_scan(index, manager)
+    return {(f.rule, f.subject, f.key.get("trusted") or f.key.get("principal") or "") for f in scan.findings}
+
+
+@pytest.mark.parametrize("row", readme_rows("E"), ids=lambda row: row.id)
+def test_finding_from_outside_is_raised(findings, row):
+    rule, subject, key, why = row.cells
+    assert (rule, subject, key) in findings, f"{row.id}: no {rule} finding on {subject} for {key} ({why})"
+
+
+@pytest.mark.parametrize("row", readme_rows("Q"), ids=lambda row: row.id)
+def test_finding_from_outside_is_not_raised(findings, row):
+    rule, subject, key, why = row.cells
+    assert (rule, subject, key) not in findings, f"{row.id}: {rule} on {subject} for {key}, but {why}"
