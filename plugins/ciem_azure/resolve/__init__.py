@@ -208,8 +208,6 @@ def explain(snapshots: Sequence[Snapshot], request: EvaluationRequest) -> Decisi
     principal = request.identity.lower()
     if principal not in estate.principals and not any(a.principal == principal for a in estate.assignments.values()):
         return None
-    if request.action not in catalog.catalog:
-        raise QueryError(f"azure: unknown operation {request.action!r}")
     if not request.resource.startswith("/"):
         raise QueryError(f"azure: a resource is an ARM id starting with '/', not {request.resource!r}")
     return evaluator.explain(principal, request.action, request.resource, request.context)
