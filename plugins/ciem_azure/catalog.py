@@ -132,6 +132,7 @@ def _operations_of_definitions(rows: Iterable[Mapping[str, Any]]) -> Iterable[tu
 
 def build_catalog(datas: Iterable[Mapping[str, Any]], extra: Iterable[tuple[str, bool]] = ()) -> AzureCatalog:
     """The catalog of every literal operation in ``datas`` (snapshot data) and ``extra``."""
+    datas = list(datas)
     seen: dict[str, tuple[str, bool]] = {}
 
     def add(name: str, data: bool) -> None:
