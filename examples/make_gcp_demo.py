@@ -7,7 +7,7 @@ as the IAM v2 API returns them. Predefined roles are read from Google's publishe
 ../shared/data/gcp/roles (ROLES_DIR overrides); only the roles the demo binds are written. Running
 the script again reproduces the committed files byte for byte (tests/test_gcp_demo.py checks it).
 
-    python examples/make_gcp_demo.py [OUT_DIR]   # default: examples/gcp-demo
+    python examples/make_gcp_demo.py [OUT_DIR]   # default: examples/gcp-demo (+ gcp-demo-audit-logs)
 """
 
 from __future__ import annotations
@@ -133,11 +133,11 @@ def assets() -> list[dict[str, Any]]:
                                                                              "type": parent.split("/")[0][:-1]}},
                   policies[project], org_policies.get(project))
     accounts = [(DEPLOYER, "nw-prod", "110000000000000000001", [binding("roles/iam.serviceAccountTokenCreator", FED, user("erin"), user("frank"))]),
-                (APP, "nw-prod", "110000000000000000002", [binding(
+                (APP, "nw-prod", "110000000000000000002", []),
+                (FED, "nw-shared", "110000000000000000003", [binding("roles/iam.workloadIdentityUser", AWS_ROLE_SET, OTHER_ACCOUNT_SET)]),
+                (CI, "nw-dev", "110000000000000000004", [binding(
                     "roles/iam.serviceAccountTokenCreator", user("gina"),
                     condition={"title": "until 2027", "expression": 'request.time < timestamp("2027-01-01T00:00:00Z")'})]),
-                (FED, "nw-shared", "110000000000000000003", [binding("roles/iam.workloadIdentityUser", AWS_ROLE_SET, OTHER_ACCOUNT_SET)]),
-                (CI, "nw-dev", "110000000000000000004", []),
                 (FN, "nw-dev", "110000000000000000005", [binding("roles/iam.serviceAccountUser", group("dev-team"), CI)])]
     for member, project, unique, policy in accounts:
         asset = sa_asset(member, project, unique)
@@ -214,6 +214,47 @@ def roles() -> dict[str, dict[str, Any]]:
     return out
 
 
+def audit_entry(principal: str, when: str, method: str, service: str, checks: list[tuple[str, str]],
+                delegated_by: str = "") -> dict[str, Any]:
+    """One Cloud Audit Logs entry, as a log sink to Cloud Storage writes it."""
+    auth: dict[str, Any] = {"principalEmail": principal.split(":", 1)[1], "principalSubject": principal}
+    if delegated_by:
+        auth["serviceAccountDelegationInfo"] = [{"principalSubject": delegated_by}]
+    return {"logName": "projects/nw-prod/logs/cloudaudit.googleapis.com%2Fdata_access", "timestamp": when,
+            "protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog", "serviceName": service,
+                             "methodName": method, "authenticationInfo": auth,
+                             "authorizationInfo": [{"resource": r, "permission": p, "granted": True}
+                                                   for p, r in checks]}}
+
+
+def audit_logs() -> list[dict[str, Any]]:
+    """What the demo identities did in November 2026: app-runtime reads payroll and the database
+    password, ci redeploys the ingest function, frank reads deployer's token once."""
+    payroll = "projects/_/buckets/nw-payroll/objects/2026-11.csv"
+    secret = "projects/300000000001/secrets/db-password/versions/latest"
+    function = "projects/nw-dev/locations/europe-west1/functions/ingest"
+    out = []
+    for day in range(1, 28, 3):
+        when = f"2026-11-{day:02d}T06:00:00Z"
+        out.append(audit_entry(APP, when, "storage.objects.get", "storage.googleapis.com",
+                               [("storage.objects.get", payroll)]))
+        out.append(audit_entry(APP, when, "google.cloud.secretmanager.v1.SecretManagerService.AccessSecretVersion",
+                               "secretmanager.googleapis.com", [("secretmanager.versions.access", secret)]))
+    out.append(audit_entry(CI, "2026-11-18T10:00:00Z", "google.cloud.functions.v1.CloudFunctionsService.UpdateFunction",
+                           "cloudfunctions.googleapis.com",
+                           [("cloudfunctions.functions.update", function),
+                            ("cloudfunctions.functions.sourceCodeSet", function),
+                            ("iam.serviceAccounts.actAs", f"projects/-/serviceAccounts/{sa_email(FN)}")]))
+    out.append(audit_entry(user("frank"), "2026-11-12T22:00:00Z", "GenerateAccessToken", "iamcredentials.googleapis.com",
+                           [("iam.serviceAccounts.getAccessToken", f"projects/-/serviceAccounts/{sa_email(DEPLOYER)}")]))
+    return out
+
+
+def write_audit_logs(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "cloudaudit.jsonl").write_text("".join(json.dumps(e, sort_keys=True) + "\n" for e in audit_logs()))
+
+
 def write(out: Path) -> None:
     if out.exists():
         shutil.rmtree(out)
@@ -234,4 +275,6 @@ def write(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    write(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "gcp-demo")
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "gcp-demo"
+    write(target)
+    write_audit_logs(target.parent / f"{target.name}-audit-logs")

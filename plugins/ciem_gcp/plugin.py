@@ -76,9 +76,9 @@ def ciem_resolve(snapshots):
 def ciem_explain(snapshots, request):
     if not snapshots or snapshots[0].provider != PROVIDER:
         return None
-    from ciem_gcp.resolve import explain
+    from ciem_gcp.resolve import explain_request
 
-    return explain(snapshots, request)
+    return explain_request(snapshots, request)
 
 
 @hookimpl

@@ -54,6 +54,6 @@ def render_role(identity: str, used: Iterable[UsageRecord], snapshots: list[Snap
     for name, resources in sorted(where.items()):
         shown = sorted(resources)
         more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
-        warnings.append(f"{name} was used on {', '.join(shown[:3])}{more}: bind the role there, not higher")
+        warnings.append(f"{name} was used on {', '.join(shown[:3])}{more}: bind the role as close to these as the service allows")
     document = json.dumps({"roleId": role_id(identity), **role}, indent=2)
     return RenderedPolicy(PROVIDER, identity, FORMAT, document, tuple(warnings))

@@ -9,7 +9,7 @@ from ciem.errors import QueryError
 from ciem.index import EffectiveAccessIndex
 from ciem.model import EvaluationRequest
 
-from ciem_gcp.resolve import Model, explain, resolve
+from ciem_gcp.resolve import Model, explain_request as explain, resolve
 
 from gcp_builders import ORG, GcpEstate, sa
 

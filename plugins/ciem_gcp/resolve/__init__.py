@@ -21,7 +21,7 @@ from ciem_gcp.resolve.estate import CONTAINERS, Estate, build_estate
 from ciem_gcp.resolve.federation import federation_edges
 from ciem_gcp.resolve.principals import KINDS, Principals
 
-__all__ = ["resolve", "explain", "Model", "model"]
+__all__ = ["resolve", "explain_request", "Model"]
 
 SENSITIVE_TYPES = {
     "secretmanager.googleapis.com/Secret": Sensitivity.HIGH,
@@ -39,10 +39,6 @@ class Model:
         self.catalog = gcp_catalog(p for permissions in self.estate.roles.values() for p in permissions)
         self.principals = Principals(self.estate)
         self.access = Access(self.estate, self.principals, self.catalog)
-
-
-def model(snapshots: list[Snapshot]) -> Model:
-    return Model(snapshots)
 
 
 def _selector(node_id: str) -> ResourceSelector:
@@ -164,7 +160,8 @@ def _resources(estate: Estate, admin: dict[str, str]) -> list[Resource]:
     return out
 
 
-def explain(snapshots: list[Snapshot], request):
-    from ciem_gcp.resolve.explain import explain as run
+def explain_request(snapshots: list[Snapshot], request):
+    """:func:`ciem_gcp.resolve.explain.explain` over the snapshots' model."""
+    from ciem_gcp.resolve.explain import explain
 
-    return run(Model(snapshots), request)
+    return explain(Model(snapshots), request)
