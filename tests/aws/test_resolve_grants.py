@@ -301,6 +301,27 @@ def test_external_identities_say_how_far_they_reach_and_whether_they_are_in_the_
     assert unknown[PUBLIC].attributes["in_organization"] is False
 
 
+def test_statements_to_everyone_apply_to_every_external_identity_too():
+    queue = f"arn:aws:sqs:us-east-1:{A}:q"
+    outsider, stranger = f"arn:aws:iam::{OUTSIDE}:root", "arn:aws:iam::444444444444:root"
+    policy = doc(
+        allow("sqs:GetQueueUrl", queue, principal={"AWS": [outsider, stranger]}),
+        allow("sqs:SendMessage", queue, principal="*"),
+        # Narrowed to one account: not public, but the outsider is admitted.
+        allow("sqs:ReceiveMessage", queue, principal="*", condition={"StringEquals": {"aws:PrincipalAccount": OUTSIDE}}),
+        deny("sqs:SendMessage", queue, principal="*", condition={"Bool": {"aws:SecureTransport": "false"}}),
+        {**deny("sqs:GetQueueUrl", queue), "NotPrincipal": {"AWS": outsider}},
+    )
+    result = run({A: account(resources={"sqs": {"Queues": [{"QueueUrl": "https://q", "Arn": queue, "Policy": policy}]}})})
+    for identity in (PUBLIC, outsider, stranger):
+        assert can(result, identity, "sqs:SendMessage", queue) == "conditional"  # the TLS deny reaches everyone
+    assert can(result, outsider, "sqs:ReceiveMessage", queue) == "allow"
+    assert can(result, stranger, "sqs:ReceiveMessage", queue) is None and can(result, PUBLIC, "sqs:ReceiveMessage", queue) is None
+    # NotPrincipal denies everyone but the listed: the stranger, not the outsider.
+    assert can(result, outsider, "sqs:GetQueueUrl", queue) == "allow"
+    assert can(result, stranger, "sqs:GetQueueUrl", queue) is None
+
+
 def test_canonical_user_in_a_bucket_policy_is_an_account():
     policy = doc(allow("s3:GetObject", "arn:aws:s3:::data/*", principal={"CanonicalUser": "79a59df900b949e55d96a1e698fbaced"}))
     result = run({A: account(resources={"s3": {"Buckets": [_bucket("data", policy)]}})})

@@ -17,7 +17,8 @@ boundary every identity-side grant stops at.
 * A public statement (``*`` with no condition pinning the caller's identity, account,
   organization, source or network to fixed values) also grants to the EXTERNAL identity
   ``aws:public`` (anyone; :data:`ciem_aws.resolve.trust.PUBLIC`), evaluated as a caller outside the
-  organization; a narrowed one does not. S3 Block Public Access ``RestrictPublicBuckets`` (bucket or
+  organization; a narrowed one does not. Statements to everyone (Allow or Deny) apply to each
+  external identity they cover as well, decided for it. S3 Block Public Access ``RestrictPublicBuckets`` (bucket or
   account) limits a public statement to the bucket owner's account.
 """
 
@@ -30,6 +31,7 @@ from typing import Any, Iterator
 
 from ciem_aws.policy.document import Statement
 from ciem_aws.policy.evaluate import RCP_SERVICES
+from ciem_aws.policy.matching import PrincipalRef, principal_match_kind
 from ciem_aws.policy.variables import ContextView
 from ciem_aws.resolve.grants import (
     Effective, Item, Layers, clause_item, decide, fold_denies, intersect, pattern_covers,
@@ -85,6 +87,14 @@ def is_public_statement(statement: Statement) -> bool:
         return False
     named = named_principals(statement)
     return (named.everyone or statement.not_principals is not None) and not narrowing_keys(statement)
+
+
+def _not_principal_covers(statement: Statement, identity: str) -> bool:
+    """Whether a ``NotPrincipal`` statement covers an external identity (one it does not list)."""
+    try:
+        return principal_match_kind(statement, PrincipalRef.from_arn(identity)) is not None
+    except ValueError:  # not a principal ARN (a canonical user): it cannot be compared
+        return False
 
 
 @dataclass
@@ -216,8 +226,12 @@ class ResourceSide:
 
     def grants(self) -> Iterator[tuple[str, Item, bool]]:
         """(identity id, item, deny) from every resource policy (with KMS grants) and RCP."""
-        for group in self._statement_groups():
+        groups = self._statement_groups()
+        for group in groups:
             yield from self._group_grants(group)
+        # Every external identity is known now (trust policies and every resource policy named theirs).
+        for group in groups:
+            yield from self._everyone_grants(group)
         yield from self._rcp_denies()
 
     def _statement_groups(self) -> list["_Group"]:
@@ -250,10 +264,14 @@ class ResourceSide:
                 group.labels.append(statement.label)
         return list(groups.values())
 
+    @staticmethod
+    def _base(group: "_Group") -> Item:
+        return Item(group.bits, tuple(dict.fromkeys(group.include)), group.also, group.exclude,
+                    provenance=tuple(group.labels))
+
     def _group_grants(self, group: "_Group") -> Iterator[tuple[str, Item, bool]]:
         statement, resource = group.statement, group.resource
-        base = Item(group.bits, tuple(dict.fromkeys(group.include)), group.also, group.exclude,
-                    provenance=tuple(group.labels))
+        base = self._base(group)
         found: list[str] = []
         for candidate in candidates(statement, self.index, self.externals, resource.arn, found):
             if candidate.principal.kind == "root":
@@ -267,6 +285,24 @@ class ResourceSide:
             if identity == PUBLIC and statement.effect == "Allow" and not is_public_statement(statement):
                 continue  # narrowed to callers a condition pins: not anyone's
             external = self.externals[identity]
+            applies, keys = external.decide(self.estate, statement.conditions, group.version, self.resource_values(resource))
+            if applies:
+                yield identity, replace(base, keys=keys), statement.effect == "Deny"
+
+    def _everyone_grants(self, group: "_Group") -> Iterator[tuple[str, Item, bool]]:
+        """A statement naming ``*`` (or everyone but some, ``NotPrincipal``) applies to every external
+        identity it covers as well, decided for each: anyone's grant is theirs too, a condition
+        naming their account admits them, and a Deny to everyone denies them."""
+        statement, resource = group.statement, group.resource
+        everyone = named_principals(statement).everyone
+        if group.restricted or not (everyone or statement.not_principals is not None):
+            return
+        base = self._base(group)
+        for identity, external in self.externals.items():
+            if identity == PUBLIC or external.kind != "external":
+                continue
+            if not everyone and not _not_principal_covers(statement, identity):
+                continue
             applies, keys = external.decide(self.estate, statement.conditions, group.version, self.resource_values(resource))
             if applies:
                 yield identity, replace(base, keys=keys), statement.effect == "Deny"
