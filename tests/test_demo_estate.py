@@ -282,3 +282,32 @@ def test_finding_from_outside_is_raised(findings, row):
 def test_finding_from_outside_is_not_raised(findings, row):
     rule, subject, key, why = row.cells
     assert (rule, subject, key) not in findings, f"{row.id}: {rule} on {subject} for {key}, but {why}"
+
+
+def test_index_agrees_with_explain_for_every_outside_caller_on_every_resource_policy(manager, snapshot, index):
+    """Each external identity (other accounts, anyone) against every action a resource policy names
+    on its resource: explain's decision and the index's grants must agree."""
+    from ciem.model import IdentityKind
+    from ciem_aws.resolve.principals import build_estate
+    from ciem_aws.resolve.resources import read_resources
+
+    catalog = index.catalogs["aws"]
+    outsiders = sorted(i.id for i in index.identities.values() if i.kind is IdentityKind.EXTERNAL)
+    resources = [r for r in read_resources(build_estate([snapshot])) if r.policy is not None]
+    context = {"aws:SecureTransport": "true", "aws:RequestedRegion": "eu-west-1"}
+    checked = []
+    for resource in resources:
+        target = resource.arn + "/object" if resource.type == "s3:bucket" else resource.arn
+        actions = {a for s in resource.policy.statements for a in s.actions or () if "*" not in a and a in catalog}
+        for action in sorted(catalog.names(catalog.bits_of(actions))):
+            for identity in outsiders:
+                decision = manager.hook.ciem_explain(
+                    snapshots=[snapshot], request=EvaluationRequest(identity, action, target, context)).decision
+                access = index.access_on(identity, target)
+                bit = catalog.bit(action)
+                granted = "allowed" if access.allowed & bit else "conditional" if access.conditional & bit else "denied"
+                expected = {"allowed": {"allowed", "conditional"}, "conditional": {"conditional", "denied"}}.get(
+                    decision, {"denied"})
+                assert granted in expected, f"{identity} {action} {target}: explain {decision}, index {granted}"
+                checked.append((identity, action))
+    assert ("aws:public", "sns:Publish") in checked and ("arn:aws:iam::888888888888:root", "s3:GetObject") in checked
