@@ -67,3 +67,17 @@ def test_resource_manager_is_the_fallback_when_cloud_asset_is_denied(exported):
 def test_a_source_without_a_scope_is_refused():
     with pytest.raises(SourceError, match="organization"):
         collect({}, quiet)
+
+
+def test_ciem_collect_gcp_writes_the_layout(exported, tmp_path):
+    import json
+
+    from ciem.cli import main
+
+    with GoogleApis(exported.data) as apis:
+        endpoints = apis.endpoints()
+        status = main(["collect", "gcp", "--out", str(tmp_path / "out"), "--option", f"organization={ORG}",
+                       "--option", f"api_endpoints={json.dumps(endpoints['api_endpoints'])}",
+                       "--option", "insecure_endpoints=true", "--option", "groups_customer=C0north"])
+    assert status == 0
+    assert edges(load_export(tmp_path / "out", quiet)) == edges(exported)
