@@ -104,8 +104,8 @@ def test_the_plugin_renders_only_aws_identities():
     manager = new_manager()
     rendered = manager.hook.ciem_render_policy(provider="aws", identity=ROLE, used=[used("s3:ListAllMyBuckets")], snapshots=[])
     assert statements(rendered)[0]["Action"] == "s3:ListAllMyBuckets"
-    assert manager.hook.ciem_render_policy(provider="gcp", identity="x", used=[], snapshots=[]) is None
-    assert manager.hook.ciem_parse_activity(provider="gcp", source={}, progress=lambda *_: None) is None
+    assert manager.hook.ciem_render_policy(provider="othercloud", identity="x", used=[], snapshots=[]) is None
+    assert manager.hook.ciem_parse_activity(provider="othercloud", source={}, progress=lambda *_: None) is None
 
 
 # -- the demo estate ------------------------------------------------------------------------------
