@@ -266,7 +266,11 @@ class UseExisting(EscalationMethod):
                     account = context.estate.service_accounts.get(email)
                     needs = [(p, where.id) for p in self.needs]
                     if self.act_as:
-                        needs.append((ACT_AS, account.id if account else resource.id))
+                        # An account outside the export: actAs granted on the resource's project covers it.
+                        holder = account or context.project_of(resource)
+                        if holder is None:
+                            continue
+                        needs.append((ACT_AS, holder.id))
                     checked = context.check(source.id, needs)
                     if checked is not None:
                         yield self.edge(source.id, target, checked, (resource.id,))

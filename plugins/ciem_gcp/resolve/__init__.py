@@ -124,7 +124,9 @@ def _identities(m: Model, blocked: dict[str, list[str]]) -> list[Identity]:
         elif principal.kind == "serviceAccount":
             node = estate.service_accounts.get(email)
             data = node.data if node else {}
-            account = data.get("projectId") or (node.project if node else email.split("@", 1)[1].split(".", 1)[0])
+            domain = email.split("@", 1)[1]
+            account = data.get("projectId") or (node.project if node else domain.removesuffix(
+                ".iam.gserviceaccount.com") if domain.endswith(".iam.gserviceaccount.com") else "")
             aliases = tuple(a for a in (email, str(data.get("uniqueId", "")),
                                         f"projects/{account}/serviceAccounts/{email}") if a)
             prefixes = (f"{node.name}/keys/",) if node else ()
