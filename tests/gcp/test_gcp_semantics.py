@@ -293,3 +293,11 @@ def test_catalog_access_levels_follow_the_verb():
     assert access_level("compute.instances.create") == AccessLevel.WRITE
     catalog = Model([estate().snapshot()]).catalog
     assert sorted(info.name for info in catalog.actions) == ["storage.buckets.get", READ]
+
+
+def test_organization_policies_not_modelled_are_coverage_gaps():
+    e = estate()
+    e.org_policy("app", "compute.vmExternalIpAccess", listPolicy={"allValues": "DENY"})
+    e.org_policy("app", "iam.disableServiceAccountKeyCreation", booleanPolicy={"enforced": True})
+    gaps = [g for g in resolve([e.snapshot()]).gaps if g.operation == "orgpolicy"]
+    assert [g.reason.split()[2] for g in gaps] == ["constraints/compute.vmExternalIpAccess"]

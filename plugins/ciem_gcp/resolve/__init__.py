@@ -100,9 +100,19 @@ def resolve(snapshots: list[Snapshot]) -> Resolution:
     )
 
 
+MODELLED_CONSTRAINTS = ("iam.disableServiceAccountKeyCreation", "iam.disableCrossProjectServiceAccountUsage")
+
+
 def _unmodelled(estate: Estate):
+    """Gaps for what the resolution cannot account for: unread groups, organization policies it
+    does not model (an answer may be too generous where they apply)."""
     from ciem.model import CoverageGap
 
+    for node in estate.nodes.values():
+        for constraint in node.org_policies:
+            if constraint not in MODELLED_CONSTRAINTS:
+                yield CoverageGap(PROVIDER, node.id, "orgpolicy", f"organization policy constraints/{constraint} "
+                                  "is not modelled: paths it blocks are still reported")
     if not estate.groups_read:
         yield CoverageGap(PROVIDER, "groups", "groups.memberships.searchTransitiveGroups",
                           "group memberships were not read: members of groups get none of the groups' grants")
