@@ -72,10 +72,13 @@ def test_documents_gzip_json_lines_and_eventbridge_envelopes_all_read(tmp_path):
     digest.mkdir()
     (digest / "d.json.gz").write_bytes(gzip.compress(b'{"awsAccountId": "111122223333", "digestEndTime": "x"}'))
     (logs / "notes.txt").write_text("not a log")
+    (logs / "e.json").write_text(json.dumps({"Records": [event("ListBuckets")]}) + "\n"
+                                 + json.dumps({"Records": [event("ListObjects")]}) + "\n")
     reader = CloudTrailReader()
     actions = [r.action for r in reader.read_paths([tmp_path])]
-    assert actions == ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObject"]
-    assert reader.stats.records == 4
+    assert actions == ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObject",
+                       "s3:ListAllMyBuckets", "s3:ListBucket"]
+    assert reader.stats.records == 6
 
 
 @pytest.mark.parametrize("content, where", [

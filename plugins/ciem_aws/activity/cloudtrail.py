@@ -115,9 +115,11 @@ class CloudTrailReader:
             raise InputError(name, "", f"cannot read: {error}") from None
 
     def _document(self, stream: IO[bytes], name: str) -> Iterator[UsageRecord]:
+        """Records of a CloudTrail document, or of several written one after another (``cat``)."""
         position = -1
         try:
-            for position, record in enumerate(ijson.items(stream, "Records.item", use_float=True)):
+            records = ijson.items(stream, "Records.item", use_float=True, multiple_values=True)
+            for position, record in enumerate(records):
                 yield from self.record(record, name, f"$.Records[{position}]")
         except ijson.JSONError as error:
             raise InputError(name, f"$.Records[{position + 1}]", f"invalid JSON: {error}") from None
