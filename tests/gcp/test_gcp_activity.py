@@ -93,3 +93,42 @@ def test_right_sized_role_holds_what_was_used_and_names_the_rest():
     assert any("projects/_/buckets/b/objects/o" in w for w in rendered.warnings)
     empty = render_role("user:x@example.com", [], [e.snapshot()])
     assert json.loads(empty.document)["includedPermissions"] == [] and "needs no role" in empty.warnings[0]
+
+
+def test_logging_api_is_read_page_by_page_with_the_audit_filter():
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    entries = [entry([{"permission": f"storage.objects.p{n}", "granted": True}]) for n in range(5)]
+    bodies = []
+
+    class Logging(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            bodies.append(body)
+            start = int(body.get("pageToken", "0"))
+            answer = {"entries": entries[start:start + body["pageSize"]]}
+            if start + body["pageSize"] < len(entries):
+                answer["nextPageToken"] = str(start + body["pageSize"])
+            payload = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *_args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Logging)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        records = list(parse_activity({"resource_names": ["organizations/1"], "since": "2026-11-01T00:00:00Z",
+                                       "page_size": 2, "anonymous": True,
+                                       "api_endpoint": f"http://127.0.0.1:{server.server_address[1]}"},
+                                      lambda *a: None))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [r.action for r in records] == [f"storage.objects.p{n}" for n in range(5)]
+    assert len(bodies) == 3 and bodies[0]["resourceNames"] == ["organizations/1"]
+    assert bodies[0]["filter"] == 'logName:"cloudaudit.googleapis.com" AND timestamp>="2026-11-01T00:00:00Z"'
