@@ -319,6 +319,8 @@ def test_activity_settings_are_checked():
         parse_activity({"kind": "cloudtrail"}, lambda *_: None)
     with pytest.raises(ConfigError, match="unknown aws activity kind 'vpc-flow'"):
         parse_activity({"kind": "vpc-flow"}, lambda *_: None)
+    with pytest.raises(SourceError, match="no-such-profile"):
+        parse_activity({"bucket": "trail", "profile": "no-such-profile"}, lambda *_: None)
 
 
 # -- the demo estate ------------------------------------------------------------------------------

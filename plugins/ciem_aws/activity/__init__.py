@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
-from ciem.errors import ConfigError
+from ciem.errors import ConfigError, SourceError
 from ciem.model import UsageRecord
 
 KINDS = ("cloudtrail", "access-advisor")
@@ -22,8 +22,12 @@ KINDS = ("cloudtrail", "access-advisor")
 
 def _session(source: Mapping[str, Any]) -> Any:
     import boto3
+    from botocore.exceptions import BotoCoreError
 
-    return boto3.session.Session(profile_name=source.get("profile"), region_name=source.get("region"))
+    try:
+        return boto3.session.Session(profile_name=source.get("profile"), region_name=source.get("region"))
+    except BotoCoreError as error:  # an unknown profile, a malformed credentials file
+        raise SourceError(f"aws activity source: {error}") from None
 
 
 def parse_activity(source: Mapping[str, Any], progress: Callable[[str, int, "int | None"], None]) -> Iterator[UsageRecord]:
