@@ -274,29 +274,29 @@ def read_bucket(
     session: Any = None,
     progress: Progress | None = None,
 ) -> Iterator[UsageRecord]:
-    """Records from every log object under ``s3://bucket/prefix``, in key order, streamed."""
+    """Records from every log object under ``s3://bucket/prefix``, in key order (S3 lists keys in
+    order), streamed: the listing is read a page at a time too."""
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
     client = (session or boto3.session.Session()).client("s3")
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    number = 0
     try:
-        keys = [
-            item["Key"]
-            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-            for item in page.get("Contents", ())
-            if _is_log(item["Key"])
-        ]
+        for page in pages:
+            for item in page.get("Contents", ()):
+                key = item["Key"]
+                if not _is_log(key):
+                    continue
+                if progress:
+                    progress(f"reading s3://{bucket}/{key}", number, None)
+                number += 1
+                body = client.get_object(Bucket=bucket, Key=key)["Body"]
+                with body:
+                    yield from reader.read_stream(io.BufferedReader(_RawBody(body), buffer_size=1 << 16),
+                                                  f"s3://{bucket}/{key}")
     except (BotoCoreError, ClientError) as error:
-        raise SourceError(f"s3://{bucket}/{prefix}: cannot list the CloudTrail logs: {error}") from None
-    for number, key in enumerate(sorted(keys)):
-        if progress:
-            progress(f"reading s3://{bucket}/{key}", number, len(keys))
-        try:
-            body = client.get_object(Bucket=bucket, Key=key)["Body"]
-        except (BotoCoreError, ClientError) as error:
-            raise SourceError(f"s3://{bucket}/{key}: cannot read: {error}") from None
-        with body:
-            yield from reader.read_stream(io.BufferedReader(_RawBody(body), buffer_size=1 << 16), f"s3://{bucket}/{key}")
+        raise SourceError(f"s3://{bucket}/{prefix}: cannot read the CloudTrail logs: {error}") from None
 
 
 class _RawBody(io.RawIOBase):
