@@ -39,6 +39,9 @@ def names(source: str, event: str) -> tuple[str, ...] | None:
     ("s3.amazonaws.com", "DeleteBucketCors", ("s3:PutBucketCORS",)),
     ("kms.amazonaws.com", "ReEncrypt", ("kms:ReEncryptFrom", "kms:ReEncryptTo")),
     ("sts.amazonaws.com", "GetCallerIdentity", ()),
+    ("s3.amazonaws.com", "SelectObjectContent", ("s3:GetObject",)),
+    ("sqs.amazonaws.com", "SendMessageBatch", ("sqs:SendMessage",)),
+    ("dynamodb.amazonaws.com", "TransactGetItems", ("dynamodb:GetItem",)),
     # Event sources whose host is not the service prefix.
     ("monitoring.amazonaws.com", "GetMetricData", ("cloudwatch:GetMetricData",)),
     ("streams.dynamodb.amazonaws.com", "GetRecords", ("dynamodb:GetRecords",)),

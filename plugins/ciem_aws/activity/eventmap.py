@@ -74,6 +74,19 @@ IRREGULAR: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "ListBucketIntelligentTieringConfigurations"): ("s3:GetIntelligentTieringConfiguration",),
     ("s3", "DeleteBucketOwnershipControls"): ("s3:PutBucketOwnershipControls",),
     ("s3", "DeletePublicAccessBlock"): ("s3:PutBucketPublicAccessBlock",),
+    # Amazon S3 API reference, "SelectObjectContent": "you must have the s3:GetObject permission".
+    ("s3", "SelectObjectContent"): ("s3:GetObject",),
+    # Amazon SQS Developer Guide, "Amazon SQS API permissions": a batch action is authorised by the
+    # permission of its single action.
+    ("sqs", "SendMessageBatch"): ("sqs:SendMessage",),
+    ("sqs", "DeleteMessageBatch"): ("sqs:DeleteMessage",),
+    ("sqs", "ChangeMessageVisibilityBatch"): ("sqs:ChangeMessageVisibility",),
+    # Amazon DynamoDB Developer Guide, "Using IAM with DynamoDB transactions": each item needs the
+    # permission of its own operation. A read transaction only reads; which write operations a write
+    # transaction held is not in the event, so all four are credited.
+    ("dynamodb", "TransactGetItems"): ("dynamodb:GetItem",),
+    ("dynamodb", "TransactWriteItems"): ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                                         "dynamodb:ConditionCheckItem"),
     # AWS KMS Developer Guide, "ReEncrypt": the caller needs kms:ReEncryptFrom on the source key
     # and kms:ReEncryptTo on the destination key.
     ("kms", "ReEncrypt"): ("kms:ReEncryptFrom", "kms:ReEncryptTo"),
