@@ -145,6 +145,12 @@ def assets() -> list[dict[str, Any]]:
         if policy:
             out.append({k: asset[k] for k in ("name", "asset_type", "ancestors")} | {"iam_policy": {"bindings": policy}})
 
+    out.append({"name": "//iam.googleapis.com/projects/nw-dev/serviceAccounts/110000000000000000005/keys/"
+                        "5e1b7c0d9a3f4e2b8c6d0a1f2e3d4c5b6a798877",
+                "asset_type": "iam.googleapis.com/ServiceAccountKey", "ancestors": ancestors("nw-dev"),
+                "resource": {"data": {"keyType": "USER_MANAGED", "validAfterTime": "2025-02-03T10:00:00Z",
+                                      "keyAlgorithm": "KEY_ALG_RSA_2048"}}})
+
     def resource(name: str, type_: str, project: str, data: dict, policy: list[dict] | None = None) -> None:
         out.append({"name": name, "asset_type": type_, "ancestors": ancestors(project), "resource": {"data": data}})
         if policy:

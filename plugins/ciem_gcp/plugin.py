@@ -104,3 +104,10 @@ def ciem_render_policy(provider: str, identity: str, used, snapshots):
     from ciem_gcp.rightsize import render_role
 
     return render_role(identity, used, snapshots)
+
+
+@hookimpl
+def ciem_finding_rules():
+    from ciem_gcp.findings import finding_rules
+
+    return finding_rules()

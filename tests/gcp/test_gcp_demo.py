@@ -113,10 +113,12 @@ def test_reach_by_email_alias(index):
     assert entries and all(entry.resource == PAYROLL for entry in entries)
 
 
-def test_findings_name_gcp_admins(index):
+def test_findings_name_gcp_admins_keys_and_toxic_combinations(index):
     subjects = {(f.rule, f.subject) for f in run_scan(index, default_manager(), NOW).findings}
     assert ("admin-equivalent", "user:alice@northwind.example") in subjects
     assert ("admin-equivalent", "arn:aws:iam::222222222222:role/ProdDeployer") in subjects
+    assert ("gcp-user-managed-service-account-keys", "serviceAccount:fn-runtime@nw-dev.iam.gserviceaccount.com") in subjects
+    assert ("toxic-combination:gcp-act-as-and-create-compute", "serviceAccount:ci@nw-dev.iam.gserviceaccount.com") in subjects
 
 
 def test_unused_access_and_right_sized_role_from_audit_logs(index):
