@@ -1,0 +1,123 @@
+"""Latency percentiles of enrich, reach, who-can and explain, in process (ciem.queries).
+
+    python -m bench.bench_queries --size org20
+    python -m bench.bench_queries --size account --calls 300
+
+The index comes from the estate's saved snapshot (``bench_index`` writes it; built and saved here
+if absent). Inputs are drawn reproducibly from the index: enrich gets one identifier per call, as a
+playbook enriching an alert does (canonical ARNs, assumed-role session ARNs, and unknown ones);
+reach starts from random identities; who-can asks about random known resources; explain evaluates
+a typical action on a random resource for a random identity.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from bench import common
+
+TARGETS_MS = {"org20": {"enrich": 5.0, "reach": 50.0, "who-can": 100.0}}
+# A typical action on each kind of resource, by the ARN's service, for explain.
+EXPLAIN_ACTIONS = {
+    "s3": ("s3:GetObject", "/reports/2026/11/summary.csv"),
+    "kms": ("kms:Decrypt", ""),
+    "secretsmanager": ("secretsmanager:GetSecretValue", ""),
+    "sqs": ("sqs:SendMessage", ""),
+    "sns": ("sns:Publish", ""),
+    "lambda": ("lambda:InvokeFunction", ""),
+    "dynamodb": ("dynamodb:GetItem", ""),
+    "iam": ("sts:AssumeRole", ""),
+}
+
+
+def enrich_identifiers(index, count: int, seed: int) -> list[str]:
+    """Identifiers as alerts carry them: mostly ARNs, some assumed-role sessions, a few unknown."""
+    identities = sorted(index.identities)
+    chosen = common.sample(identities, count, seed)
+    out = []
+    for number, identity_id in enumerate(chosen):
+        parts = identity_id.split(":")
+        if number % 10 == 9:
+            out.append(f"arn:aws:iam::{parts[4] if len(parts) > 4 else '000000000000'}:user/nobody-{number}")
+        elif number % 5 == 0 and len(parts) > 5 and parts[5].startswith("role/"):
+            name = parts[5].rsplit("/", 1)[-1]
+            out.append(f"arn:aws:sts::{parts[4]}:assumed-role/{name}/session-{number}")
+        else:
+            out.append(identity_id)
+    return out
+
+
+def explain_requests(index, count: int, seed: int) -> list[tuple[str, str, str]]:
+    resources = [r for r in sorted(index.resources) if r.split(":")[2:3] and r.split(":")[2] in EXPLAIN_ACTIONS]
+    identities = [i for i in sorted(index.identities) if index.identities[i].kind.value in ("user", "role")]
+    requests = []
+    for identity_id, resource_id in zip(common.sample(identities, count, seed), common.sample(resources, count, seed + 1)):
+        action, suffix = EXPLAIN_ACTIONS[resource_id.split(":")[2]]
+        requests.append((identity_id, action, resource_id + suffix))
+    return requests
+
+
+def run(index, manager, calls: int, seed: int) -> dict[str, dict]:
+    from ciem import queries
+
+    identities = sorted(i for i in index.identities if index.identities[i].kind.value != "external")
+    resources = sorted(index.resources)
+    figures: dict[str, dict] = {}
+
+    durations, results = common.time_calls(lambda ident: queries.enrich(index, [ident], manager),
+                                           enrich_identifiers(index, calls, seed))
+    figures["enrich"] = common.percentiles(durations)
+    figures["enrich"]["found"] = sum(1 for r in results if r[0].identity is not None)
+
+    durations, results = common.time_calls(lambda ident: queries.reach(index, ident), common.sample(identities, calls, seed))
+    figures["reach"] = common.percentiles(durations)
+    figures["reach"]["entries p50"] = sorted(len(r.entries) for r in results)[len(results) // 2]
+
+    durations, results = common.time_calls(lambda res: queries.who_can(index, res), common.sample(resources, calls, seed))
+    figures["who-can"] = common.percentiles(durations)
+    figures["who-can"]["entries p50"] = sorted(len(r.entries) for r in results)[len(results) // 2]
+
+    durations, results = common.time_calls(lambda req: queries.explain(index, manager, *req),
+                                           explain_requests(index, calls, seed))
+    figures["explain"] = common.percentiles(durations)
+    figures["explain"]["allowed"] = sum(1 for r in results if r.decision == "allowed")
+    return figures
+
+
+def print_figures(figures: dict[str, dict], size: str, where: str) -> None:
+    common.row("query", "calls", "p50 ms", "p99 ms", "max ms", "mean ms", "note", widths=(8, 6, 8, 8, 8, 8))
+    for name, f in figures.items():
+        note = ", ".join(f"{k}={v}" for k, v in f.items() if k not in ("n", "p50", "p99", "max", "mean"))
+        common.row(name, f["n"], f"{f['p50']:.3f}", f"{f['p99']:.3f}", f"{f['max']:.1f}", f"{f['mean']:.3f}", note,
+                   widths=(8, 6, 8, 8, 8, 8))
+    targets = TARGETS_MS.get(size, {})
+    for name, limit in targets.items():
+        if where == "in process" or name == "enrich":
+            limit = limit if where == "in process" else 20.0
+            value = figures[name]["p99"]
+            verdict = "met" if value <= limit else f"MISSED by {value - limit:.1f} ms ({value / limit:.1f}x)"
+            print(f"  target {name} p99 {where} <= {limit:.0f} ms: {value:.2f} ms: {verdict}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ciem.providers import default_manager
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=list(common.SIZES), default="org20")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--calls", type=int, default=500, help="timed calls of each query")
+    args = parser.parse_args(argv)
+    common.header(f"ciem query latency in process, {args.size}")
+    manager = default_manager()
+    started = time.perf_counter()
+    index = common.load_or_build(args.size, args.seed, manager)
+    print(f"index ready in {time.perf_counter() - started:.1f} s: {len(index.identities)} identities, "
+          f"{len(index.resources)} resources, {index.grant_count()} grants, {index.edge_count()} edges")
+    print_figures(run(index, manager, args.calls, args.seed), args.size, "in process")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
