@@ -11,7 +11,7 @@ from typing import Iterable
 from ciem.model import RenderedPolicy, Snapshot, UsageRecord
 
 from ciem_gcp import PROVIDER
-from ciem_gcp.resolve import Model
+from ciem_gcp.resolve import model_of
 
 FORMAT = "gcp-custom-role-json"
 # "Custom roles": at most 3,000 permissions per role.
@@ -26,7 +26,7 @@ def role_id(identity: str) -> str:
 
 
 def render_role(identity: str, used: Iterable[UsageRecord], snapshots: list[Snapshot]) -> RenderedPolicy:
-    catalog = Model(snapshots).catalog
+    catalog = model_of(snapshots).catalog
     permissions: set[str] = set()
     where: dict[str, set[str]] = {}
     unknown: set[str] = set()

@@ -21,7 +21,7 @@ from ciem_gcp.resolve.estate import CONTAINERS, Estate, build_estate
 from ciem_gcp.resolve.federation import federation_edges
 from ciem_gcp.resolve.principals import KINDS, Principals
 
-__all__ = ["resolve", "explain_request", "Model"]
+__all__ = ["resolve", "explain_request", "Model", "model_of"]
 
 SENSITIVE_TYPES = {
     "secretmanager.googleapis.com/Secret": Sensitivity.HIGH,
@@ -39,6 +39,20 @@ class Model:
         self.catalog = gcp_catalog(p for permissions in self.estate.roles.values() for p in permissions)
         self.principals = Principals(self.estate)
         self.access = Access(self.estate, self.principals, self.catalog)
+
+
+_MODELS: dict[tuple, Model] = {}
+
+
+def model_of(snapshots: list[Snapshot]) -> Model:
+    """The model of ``snapshots``, kept for the last few sets asked (explain and right-sizing ask
+    about the serving index's snapshots again and again)."""
+    key = tuple((s.source, s.collected_at, id(s.data)) for s in snapshots)
+    if key not in _MODELS:
+        while len(_MODELS) >= 4:
+            _MODELS.pop(next(iter(_MODELS)))
+        _MODELS[key] = Model(snapshots)
+    return _MODELS[key]
 
 
 def _selector(node_id: str) -> ResourceSelector:
@@ -176,4 +190,4 @@ def explain_request(snapshots: list[Snapshot], request):
     """:func:`ciem_gcp.resolve.explain.explain` over the snapshots' model."""
     from ciem_gcp.resolve.explain import explain
 
-    return explain(Model(snapshots), request)
+    return explain(model_of(snapshots), request)

@@ -61,7 +61,11 @@ class Access:
         for rule in estate.deny_rules:
             self.rules_at.setdefault(rule.node, []).append(rule)
         self._cache: dict[tuple[str, str], Verdict] = {}
-        self._anywhere: dict[str, int] = {}
+        self._member_bits: dict[str, int] = {}  # member -> what its bindings give, anywhere
+        for bindings in estate.bindings.values():
+            for binding in bindings:
+                for member in binding.members:
+                    self._member_bits[member] = self._member_bits.get(member, 0) | self.role_bits.get(binding.role, 0)
 
     def context_of(self, resource_id: str) -> dict[str, Any]:
         node = self.estate.nodes.get(resource_id)
@@ -71,15 +75,10 @@ class Access:
 
     def anywhere(self, identity: str) -> int:
         """Every permission some binding gives the identity somewhere (a cheap pre-filter)."""
-        if identity not in self._anywhere:
-            keys = self.principals.keys(identity)
-            bits = 0
-            for bindings in self.estate.bindings.values():
-                for binding in bindings:
-                    if keys.intersection(binding.members):
-                        bits |= self.role_bits.get(binding.role, 0)
-            self._anywhere[identity] = bits
-        return self._anywhere[identity]
+        bits = 0
+        for key in self.principals.keys(identity):
+            bits |= self._member_bits.get(key, 0)
+        return bits
 
     def denied_rules(self, identity: str, node_id: str) -> list[DenyRule]:
         principals = self.principals
