@@ -14,6 +14,7 @@ custom role it holds) report admin-equivalence at that scope. docs/gcp-edges.md 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Sequence
 
@@ -49,8 +50,10 @@ class EscalationContext:
         self.access = access
         self.catalog: PermissionCatalog = access.catalog
         self.actors: list[Principal] = [p for p in principals.all.values() if p.acts]
-        self.projects: list[Node] = [n for n in estate.nodes.values() if n.type == PROJECT]
-        self.accounts: list[Node] = [n for n in estate.nodes.values() if n.type == SA_TYPE and n.data.get("email")]
+        self.projects: list[Node] = sorted((n for n in estate.nodes.values() if n.type == PROJECT),
+                                           key=lambda n: n.id)
+        self.accounts: list[Node] = sorted((n for n in estate.nodes.values() if n.type == SA_TYPE and
+                                            n.data.get("email")), key=lambda n: n.id)
         self.blocked: dict[str, list[str]] = {}  # service account id -> methods an org policy blocks
         self.policy_scopes: dict[str, set[str]] = {}  # source -> containers whose IAM policy it may set
         self._sources: dict[tuple[str, ...], list[Principal]] = {}
@@ -71,6 +74,32 @@ class EscalationContext:
             self._sources[key] = [] if bits is None else [
                 p for p in self.actors if self.access.anywhere(p.id) & bits == bits]
         return self._sources[key]
+
+    def where(self, source: str, permission: str, nodes: Sequence[Node]) -> list[Node]:
+        """The nodes of ``nodes`` (sorted by id) that a binding giving ``source`` the permission
+        could reach: those at or below a node where such a binding is. :meth:`check` decides."""
+        if permission not in self.catalog:
+            return []
+        ids = [n.id for n in nodes]
+        found: dict[str, Node] = {}
+        for granting in self.access.granting_nodes(source, self.catalog.bit(permission)):
+            start = bisect_left(ids, granting)
+            for index in range(start, len(ids)):
+                if ids[index] != granting and not ids[index].startswith(granting + "/"):
+                    break
+                found[ids[index]] = nodes[index]
+        return [found[i] for i in sorted(found)]
+
+    @staticmethod
+    def where_in(container: Node, nodes: Sequence[Node]) -> list[Node]:
+        """The nodes of ``nodes`` (sorted by id) inside ``container``."""
+        ids = [n.id for n in nodes]
+        out = []
+        for index in range(bisect_left(ids, container.id + "/"), len(ids)):
+            if not ids[index].startswith(container.id + "/"):
+                break
+            out.append(nodes[index])
+        return out
 
     def check(self, source: str, needs: Iterable[Need]) -> Checked | None:
         """Every need allowed (perhaps conditionally): the keys and provenance; else None."""
@@ -143,7 +172,7 @@ class OnAccount(EscalationMethod):
 
     def edges(self, context: EscalationContext) -> Iterator[Edge]:
         for source in context.sources(self.needs):
-            for account in context.accounts:
+            for account in context.where(source.id, self.needs[0], context.accounts):
                 target = account_id(account)
                 if target == source.id:
                     continue
@@ -164,14 +193,13 @@ class OnAccountProject(EscalationMethod):
 
     def edges(self, context: EscalationContext) -> Iterator[Edge]:
         for source in context.sources(self.needs):
-            for account in context.accounts:
-                project = context.project_of(account)
-                target = account_id(account)
-                if project is None or target == source.id:
-                    continue
+            for project in context.where(source.id, self.needs[0], context.projects):
                 checked = context.check(source.id, ((p, project.id) for p in self.needs))
-                if checked is not None:
-                    yield self.edge(source.id, target, checked, (project.id, account.id))
+                if checked is None:
+                    continue
+                for account in context.where_in(project, context.accounts):
+                    if account_id(account) != source.id:
+                        yield self.edge(source.id, account_id(account), checked, (project.id, account.id))
 
 
 class RunAsNew(EscalationMethod):
@@ -194,11 +222,12 @@ class RunAsNew(EscalationMethod):
         for extra in self.alternatives:
             needs = (*self.needs, *extra)
             for source in context.sources((*needs, ACT_AS)):
-                for project in context.projects:
+                usable = context.where(source.id, ACT_AS, context.accounts)
+                for project in context.where(source.id, needs[0], context.projects):
                     in_project = context.check(source.id, ((p, project.id) for p in needs))
                     if in_project is None:
                         continue
-                    for account in context.accounts:
+                    for account in usable:
                         target = account_id(account)
                         if target == source.id:
                             continue
@@ -225,7 +254,7 @@ class RunAsAgent(EscalationMethod):
 
     def edges(self, context: EscalationContext) -> Iterator[Edge]:
         for source in context.sources(self.needs):
-            for project in context.projects:
+            for project in context.where(source.id, self.needs[0], context.projects):
                 number = project.data.get("projectNumber") or project.name.rsplit("/", 1)[1]
                 target = SERVICE_ACCOUNT + self.agent.format(number=number)
                 if target not in context.principals.all or target == source.id:
@@ -285,12 +314,13 @@ class SetContainerPolicy(EscalationMethod):
         self.container_type = container_type
 
     def _holders(self, context: EscalationContext) -> Iterator[tuple[Principal, Node, Checked]]:
+        containers = sorted((n for n in context.estate.nodes.values() if n.type == self.container_type),
+                            key=lambda n: n.id)
         for source in context.sources(self.needs):
-            for node in context.estate.nodes.values():
-                if node.type == self.container_type:
-                    checked = context.check(source.id, ((self.id, node.id),))
-                    if checked is not None:
-                        yield source, node, checked
+            for node in context.where(source.id, self.id, containers):
+                checked = context.check(source.id, ((self.id, node.id),))
+                if checked is not None:
+                    yield source, node, checked
 
     def edges(self, context: EscalationContext) -> Iterator[Edge]:
         for source, node, checked in self._holders(context):
@@ -300,8 +330,8 @@ class SetContainerPolicy(EscalationMethod):
                 scopes.add(node.id)
             if covered:  # the edges from an ancestor's policy already reach every account inside
                 continue
-            for account in context.estate.descendants(node.id, SA_TYPE):
-                if account.data.get("email") and account_id(account) != source.id:
+            for account in context.where_in(node, context.accounts):
+                if account_id(account) != source.id:
                     yield self.edge(source.id, account_id(account), checked, (node.id,))
 
     def admin_reasons(self, context: EscalationContext) -> Iterator[tuple[str, str]]:

@@ -32,7 +32,7 @@ class ImplicitDelegation(EscalationMethod):
     def _granted(self, context: EscalationContext, permission: str) -> dict[str, dict[str, Checked]]:
         out: dict[str, dict[str, Checked]] = {}
         for source in context.sources((permission,)):
-            for account in context.accounts:
+            for account in context.where(source.id, permission, context.accounts):
                 checked = context.check(source.id, ((permission, account.id),))
                 if checked is not None and account_id(account) != source.id:
                     out.setdefault(source.id, {})[account_id(account)] = checked
@@ -73,7 +73,7 @@ class LiftKeyCreationBlock(EscalationMethod):
 
     def edges(self, context: EscalationContext) -> Iterator[Edge]:
         for source in context.sources(self.needs):
-            for account in context.accounts:
+            for account in context.where(source.id, CREATE_KEY, context.accounts):
                 project = context.project_of(account)
                 target = account_id(account)
                 if project is None or target == source.id or not context.estate.enforced(account.id, KEY_CREATION):

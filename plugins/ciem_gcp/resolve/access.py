@@ -62,10 +62,13 @@ class Access:
             self.rules_at.setdefault(rule.node, []).append(rule)
         self._cache: dict[tuple[str, str], Verdict] = {}
         self._member_bits: dict[str, int] = {}  # member -> what its bindings give, anywhere
-        for bindings in estate.bindings.values():
+        self._member_nodes: dict[str, list[tuple[str, int]]] = {}  # member -> (node, what a binding there gives)
+        for node_id, bindings in estate.bindings.items():
             for binding in bindings:
+                bits = self.role_bits.get(binding.role, 0)
                 for member in binding.members:
-                    self._member_bits[member] = self._member_bits.get(member, 0) | self.role_bits.get(binding.role, 0)
+                    self._member_bits[member] = self._member_bits.get(member, 0) | bits
+                    self._member_nodes.setdefault(member, []).append((node_id, bits))
 
     def context_of(self, resource_id: str) -> dict[str, Any]:
         node = self.estate.nodes.get(resource_id)
@@ -79,6 +82,12 @@ class Access:
         for key in self.principals.keys(identity):
             bits |= self._member_bits.get(key, 0)
         return bits
+
+    def granting_nodes(self, identity: str, bit: int) -> set[str]:
+        """The nodes where some binding gives the identity ``bit``: only they and what lies below
+        them can allow it (a cheap pre-filter)."""
+        return {node for key in self.principals.keys(identity) for node, bits in self._member_nodes.get(key, ())
+                if bits & bit}
 
     def denied_rules(self, identity: str, node_id: str) -> list[DenyRule]:
         principals = self.principals

@@ -133,12 +133,6 @@ class Estate:
         node_id = self.by_short.get(f"projects/{project}")
         return self.nodes.get(node_id) if node_id else None
 
-    def descendants(self, node_id: str, type_: str | None = None) -> Iterator[Node]:
-        prefix = node_id + "/"
-        for node in self.nodes.values():
-            if (node.id == node_id or node.id.startswith(prefix)) and (type_ is None or node.type == type_):
-                yield node
-
     def enforced(self, resource_id: str, constraint: str) -> str | None:
         """The node whose organization policy enforces a boolean ``constraint`` on ``resource_id``,
         or None: the policy nearest the resource decides; ``restoreDefault`` lifts it."""
