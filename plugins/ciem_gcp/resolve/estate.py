@@ -11,7 +11,7 @@ descendant by prefix. Projects are named by their project id, not their number.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 from urllib.parse import unquote
 
 from ciem.errors import InputError
