@@ -69,3 +69,12 @@ def ciem_explain(snapshots, request):
     from ciem_azure.resolve import explain
 
     return explain(snapshots, request)
+
+
+@hookimpl
+def ciem_collect(provider: str, options: Mapping[str, Any], progress):
+    if provider != PROVIDER:
+        return None
+    from ciem_azure.collect.live import collect
+
+    return collect(options, progress)
