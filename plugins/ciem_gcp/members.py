@@ -12,6 +12,8 @@ USER, GROUP, SERVICE_ACCOUNT, DOMAIN = "user:", "group:", "serviceAccount:", "do
 ALL_USERS, ALL_AUTHENTICATED = "allUsers", "allAuthenticatedUsers"
 DELETED = "deleted:"
 PRINCIPAL, PRINCIPAL_SET = "principal://", "principalSet://"
+# Every service account (or service agent) of a project, folder or organization.
+ACCOUNT_SET = "principalSet://cloudresourcemanager.googleapis.com/"
 # Cloud Storage convenience values: the project's owners, editors and viewers (basic roles).
 CONVENIENCE = {"projectOwner:": "roles/owner", "projectEditor:": "roles/editor", "projectViewer:": "roles/viewer"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -26,7 +28,7 @@ class MemberError(ValueError):
 
 def kind_of(member: str) -> str:
     """``user``, ``group``, ``serviceAccount``, ``domain``, ``public``, ``deleted``, ``convenience``,
-    ``principal`` or ``principalSet``; raises :class:`MemberError` for a malformed member."""
+    ``accountSet``, ``principal`` or ``principalSet``; raises :class:`MemberError` for a malformed member."""
     if member in (ALL_USERS, ALL_AUTHENTICATED):
         return "public"
     if member.startswith(DELETED):
@@ -36,6 +38,8 @@ def kind_of(member: str) -> str:
             return "convenience"
     if member.startswith(PRINCIPAL):
         return "principal"
+    if member.startswith(ACCOUNT_SET) and member.endswith(("/type/ServiceAccount", "/type/ServiceAgent")):
+        return "accountSet"
     if member.startswith(PRINCIPAL_SET):
         return "principalSet"
     for prefix in (USER, GROUP, SERVICE_ACCOUNT):

@@ -301,3 +301,17 @@ def test_organization_policies_not_modelled_are_coverage_gaps():
     e.org_policy("app", "iam.disableServiceAccountKeyCreation", booleanPolicy={"enforced": True})
     gaps = [g for g in resolve([e.snapshot()]).gaps if g.operation == "orgpolicy"]
     assert [g.reason.split()[2] for g in gaps] == ["constraints/compute.vmExternalIpAccess"]
+
+
+def test_service_account_sets_of_a_container_cover_its_accounts_only():
+    e = estate()
+    target = bucket(e)
+    e.account(sa("in"))
+    e.account(sa("out", "other"), "other")
+    member = "principalSet://cloudresourcemanager.googleapis.com/folders/10/type/ServiceAccount"
+    e.bind("app", "roles/reader", member, "user:ana@example.com")
+    assert decide(e, sa("in"), target) == "allowed"
+    assert decide(e, sa("out", "other"), target) == "implicitDeny"
+    assert decide(e, "user:ana@example.com", target) == "allowed"
+    identity = next(i for i in resolve([e.snapshot()]).identities if i.id == member)
+    assert identity.kind.value == "group"

@@ -129,6 +129,15 @@ class Estate:
                 out.append(resource_id[:cut])
         return out
 
+    def short_names(self, resource_id: str) -> list[str]:
+        """``organizations/N``, ``folders/N``, ``projects/NUMBER`` of the containers holding a node."""
+        out = []
+        for node_id in self.chain(resource_id):
+            node = self.nodes[node_id]
+            if node.type in CONTAINERS:
+                out.append("/".join(node.name.rsplit("/", 2)[1:]))
+        return out
+
     def project_node(self, project: str) -> Node | None:
         node_id = self.by_short.get(f"projects/{project}")
         return self.nodes.get(node_id) if node_id else None

@@ -5,6 +5,8 @@ string; ``group:`` of every group it belongs to, transitively; ``domain:`` of a 
 ``allAuthenticatedUsers`` for users and service accounts; ``allUsers`` for everyone; a workload
 identity pool's ``principalSet://.../*`` for the pool's subjects; and the Cloud Storage convenience
 values ``projectOwner:P`` / ``projectEditor:P`` / ``projectViewer:P`` for holders of the basic role on P.
+``principalSet://cloudresourcemanager.googleapis.com/projects/N/type/ServiceAccount`` (and folders,
+organizations) for the service accounts of that project or below it.
 ``deleted:`` members name no one: a new account with the same address is another principal.
 """
 
@@ -17,7 +19,7 @@ from typing import Iterable
 from ciem.model import IdentityKind
 
 from ciem_gcp.members import (
-    ALL_AUTHENTICATED, ALL_USERS, CONVENIENCE, GROUP, SERVICE_ACCOUNT, kind_of, pool_of, v2_to_member,
+    ACCOUNT_SET, ALL_AUTHENTICATED, ALL_USERS, CONVENIENCE, GROUP, SERVICE_ACCOUNT, kind_of, pool_of, v2_to_member,
 )
 from ciem_gcp.resolve.estate import Estate
 
@@ -26,7 +28,7 @@ CUSTOMER = "principalSet://goog/cloudIdentityCustomerId/"
 KINDS = {
     "user": IdentityKind.USER, "group": IdentityKind.GROUP, "serviceAccount": IdentityKind.SERVICE_ACCOUNT,
     "domain": IdentityKind.EXTERNAL, "public": IdentityKind.EXTERNAL, "principal": IdentityKind.FEDERATED,
-    "principalSet": IdentityKind.FEDERATED,
+    "principalSet": IdentityKind.FEDERATED, "accountSet": IdentityKind.GROUP,
 }
 
 
@@ -38,7 +40,7 @@ class Principal:
     @property
     def acts(self) -> bool:
         """Whether it authenticates and calls APIs itself (a group or a domain does not)."""
-        return self.kind not in ("group", "domain")
+        return self.kind not in ("group", "domain", "accountSet")
 
 
 class Principals:
@@ -87,6 +89,10 @@ class Principals:
             keys |= {ALL_AUTHENTICATED, ALL_USERS}
         if principal.kind == "user":
             keys.add("domain:" + principal.id.rsplit("@", 1)[1])
+        if principal.kind == "serviceAccount":
+            node = self.estate.service_accounts.get(principal.id.split(":", 1)[1])
+            for short in self.estate.short_names(node.id) if node else ():
+                keys.add(f"{ACCOUNT_SET}{short}/type/ServiceAccount")
         if principal.kind in ("principal", "principalSet"):
             keys.add(ALL_USERS)
             pool = pool_of(principal.id)
