@@ -22,7 +22,8 @@ KEYS_REFERENCE = "https://cloud.google.com/iam/docs/best-practices-for-managing-
 COMPUTE_THAT_RUNS_AN_ACCOUNT = (
     "compute.instances.create", "cloudfunctions.functions.create", "run.services.create", "run.jobs.create",
     "cloudbuild.builds.create", "cloudscheduler.jobs.create", "dataflow.jobs.create",
-    "composer.environments.create", "dataproc.clusters.create",
+    "composer.environments.create", "dataproc.clusters.create", "container.clusters.create",
+    "aiplatform.customJobs.create", "notebooks.instances.create",
 )
 
 DEFAULT_COMBINATIONS = (

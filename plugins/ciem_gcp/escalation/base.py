@@ -343,8 +343,10 @@ class SetContainerPolicy(EscalationMethod):
 def methods() -> tuple[EscalationMethod, ...]:
     """The whole table, in a stable order."""
     from ciem_gcp.escalation import (
-        cloudbuild, composer, compute, dataflow, dataproc, deploymentmanager, functions, iam, run, scheduler, storage,
+        cloudbuild, composer, compute, dataflow, dataproc, deploymentmanager, functions, gke, iam, run, scheduler,
+        storage, vertex,
     )
 
     return (*iam.METHODS, *storage.METHODS, *compute.METHODS, *functions.METHODS, *run.METHODS, *cloudbuild.METHODS,
-            *scheduler.METHODS, *deploymentmanager.METHODS, *dataflow.METHODS, *composer.METHODS, *dataproc.METHODS)
+            *scheduler.METHODS, *deploymentmanager.METHODS, *dataflow.METHODS, *composer.METHODS, *dataproc.METHODS,
+            *gke.METHODS, *vertex.METHODS)
