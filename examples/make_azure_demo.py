@@ -1,6 +1,6 @@
 """Generate examples/azure-demo: the Fabrikam Health demo tenant as an Azure export (docs/azure-export-layout.md).
 
-Usage: python examples/make_azure_demo.py [OUT] [--roles ROLE_DEFINITIONS_JSON]
+Usage: python examples/make_azure_demo.py [OUT [ACTIVITY_OUT]] [--roles ROLE_DEFINITIONS_JSON]
 
 The built-in role definitions are copied verbatim from ``az role definition list`` output
 (../shared/data/azure/role-definitions.json by default); everything else is made up, with ids derived
@@ -276,7 +276,31 @@ def operations() -> list[dict]:
     return [provider("Microsoft.Storage", [("storageAccounts/listKeys/action", False), ("storageAccounts/read", False),
                                            ("storageAccounts/blobServices/containers/blobs/read", True)]),
             provider("Microsoft.Compute", [("virtualMachines/read", False), ("virtualMachines/start/action", False),
-                                           ("virtualMachines/runCommand/action", False)])]
+                                           ("virtualMachines/restart/action", False), ("virtualMachines/deallocate/action", False),
+                                           ("virtualMachines/runCommand/action", False)]),
+            provider("Microsoft.Web", [("sites/read", False), ("sites/write", False), ("sites/restart/action", False)])]
+
+
+def activity_events() -> list[dict]:
+    """What ``az monitor activity-log list`` prints for the demo identities' recent operations."""
+    def event(who: str, operation: str, resource: str, day: int, status: str = "Succeeded") -> dict:
+        number = oid(f"event/{who}/{operation}/{resource}/{day}/{status}")
+        return {"caller": f"{who}@{DOMAIN}" if who in U else who,
+                "claims": {"http://schemas.microsoft.com/identity/claims/objectidentifier": U.get(who) or MI.get(who) or SPS.get(who)},
+                "operationName": {"value": operation, "localizedValue": operation}, "resourceId": resource,
+                "eventTimestamp": f"2026-11-{day:02d}T09:00:00Z", "status": {"value": status, "localizedValue": status},
+                "category": {"value": "Administrative"}, "eventDataId": number, "correlationId": number,
+                "subscriptionId": resource.split("/")[2]}
+
+    return [
+        event("bob", "Microsoft.Compute/virtualMachines/start/action", VM_BATCH, 3),
+        event("bob", "Microsoft.Compute/virtualMachines/restart/action", VM_BATCH, 12),
+        event("bob", "Microsoft.Compute/virtualMachines/runCommand/action", VM_BATCH, 12, "Started"),
+        event("bob", "Microsoft.Compute/virtualMachines/runCommand/action", VM_BATCH, 12, "Failed"),
+        event("judy", "Microsoft.Storage/storageAccounts/listKeys/action", STORAGE, 15),
+        event("mallory", "Microsoft.Web/sites/restart/action", WEBAPP, 18),
+        event("billing-app", "Microsoft.Web/sites/write", WEBAPP, 19),
+    ]
 
 
 def write(path: Path, value) -> None:
@@ -302,6 +326,11 @@ def generate(out: Path, roles_path: Path = ROLES_DEFAULT) -> None:
         write(out / "graph" / name, value)
 
 
+def generate_activity(out: Path) -> None:
+    """The demo's Activity Log export (examples/azure-demo-activity)."""
+    write(out / "activity-log.json", activity_events())
+
+
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:]]
     roles = ROLES_DEFAULT
@@ -309,3 +338,4 @@ if __name__ == "__main__":
         roles = Path(args[args.index("--roles") + 1])
         del args[args.index("--roles"):args.index("--roles") + 2]
     generate(Path(args[0]) if args else HERE / "azure-demo", roles)
+    generate_activity(Path(args[1]) if len(args) > 1 else HERE / "azure-demo-activity")

@@ -19,6 +19,7 @@ from ciem.providers import new_manager
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "examples" / "README.md"
 DEMO = REPO / "examples" / "azure-demo"
+ACTIVITY = REPO / "examples" / "azure-demo-activity"
 ADMIN = "admin"
 
 
@@ -91,6 +92,8 @@ def test_generator_reproduces_the_committed_files(tmp_path, shared_data):
     assert generated == committed
     _, mismatch, errors = filecmp.cmpfiles(tmp_path / "tenant", DEMO, [str(p) for p in committed], shallow=False)
     assert not mismatch and not errors, f"regenerate with examples/make_azure_demo.py: {mismatch or errors}"
+    module.generate_activity(tmp_path / "activity")
+    assert filecmp.cmp(tmp_path / "activity" / "activity-log.json", ACTIVITY / "activity-log.json", shallow=False)
 
 
 def test_the_export_is_recognised_and_complete(manager, snapshot, resolution):

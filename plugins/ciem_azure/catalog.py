@@ -3,9 +3,9 @@
 Azure publishes its operations per resource provider (``az provider operation list``); an export that
 holds that list (arm/provider-operations.json) gives the complete catalog. Without it the catalog is
 the union of the literal operations named in the role definitions (built-in and custom), the deny
-assignments, the escalation methods' tables and the activity the index reads: a wildcard in a role then
-expands only over operations some definition names, so an operation nobody names literally is not
-listed (docs/azure-semantics.md, "catalog").
+assignments and the escalation methods' tables: a wildcard in a role then expands only over operations
+some definition names, so an operation nobody names literally is not listed and activity on it is not
+counted (docs/azure-export-layout.md, "The operation catalog").
 
 Access levels come from the operation's verb, since Azure publishes none: ``read`` is Read;
 ``write``, ``delete`` and ``action`` are Write, except that a data ``action`` whose operation starts

@@ -78,3 +78,21 @@ def ciem_collect(provider: str, options: Mapping[str, Any], progress):
     from ciem_azure.collect.live import collect
 
     return collect(options, progress)
+
+
+@hookimpl
+def ciem_parse_activity(provider: str, source: Mapping[str, Any], progress):
+    if provider != PROVIDER:
+        return None
+    from ciem_azure.activity import parse_activity
+
+    return parse_activity(source, progress)
+
+
+@hookimpl
+def ciem_render_policy(provider: str, identity: str, used, snapshots):
+    if provider != PROVIDER:
+        return None
+    from ciem_azure.rightsize import render_policy
+
+    return render_policy(identity, used, snapshots)
