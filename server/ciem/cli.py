@@ -123,6 +123,18 @@ def build_parser(manager: pluggy.PluginManager) -> argparse.ArgumentParser:
     enrich.add_argument("identifiers", nargs="+", metavar="IDENTIFIER")
     enrich.set_defaults(func=cmd_enrich)
 
+    unused = verbs.add_parser("unused", parents=[answer_from],
+                              help="what an identity holds but did not use in a window of its activity logs")
+    unused.add_argument("identity", help="identity id or any identifier ResolveIdentity accepts")
+    unused.add_argument("--window-days", type=int, default=0, help="days of activity to judge by (default 90)")
+    unused.set_defaults(func=cmd_unused)
+
+    rightsize = verbs.add_parser("rightsize", parents=[answer_from],
+                                 help="a least-privilege policy from what an identity used")
+    rightsize.add_argument("identity", help="identity id or any identifier ResolveIdentity accepts")
+    rightsize.add_argument("--window-days", type=int, default=0, help="days of activity to grant from (default 90)")
+    rightsize.set_defaults(func=cmd_rightsize)
+
     refresh = verbs.add_parser("refresh", parents=[answer_from],
                                help="rebuild the index (on the server, or the configuration's persisted one)")
     refresh.set_defaults(func=cmd_refresh)
@@ -258,6 +270,16 @@ def _context(pairs: Sequence[str]) -> dict[str, str | list[str]]:
 def cmd_enrich(args: argparse.Namespace) -> int:
     request = pb.EnrichRequest(identifiers=args.identifiers)
     return _show(args, ask(args, lambda source: source.enrich(request)), render.print_enrich)
+
+
+def cmd_unused(args: argparse.Namespace) -> int:
+    request = pb.GetUnusedAccessRequest(identity=args.identity, window_days=args.window_days)
+    return _show(args, ask(args, lambda source: source.get_unused_access(request)), render.print_unused)
+
+
+def cmd_rightsize(args: argparse.Namespace) -> int:
+    request = pb.RightSizeRequest(identity=args.identity, window_days=args.window_days)
+    return _show(args, ask(args, lambda source: source.right_size(request)), render.print_rightsize)
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:

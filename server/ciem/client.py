@@ -122,6 +122,12 @@ class Client:
     def enrich(self, request: pb.EnrichRequest) -> pb.EnrichResponse:
         return self._unary(self._access.Enrich, request)
 
+    def get_unused_access(self, request: pb.GetUnusedAccessRequest) -> pb.UnusedAccess:
+        return self._unary(self._access.GetUnusedAccess, request)
+
+    def right_size(self, request: pb.RightSizeRequest) -> pb.RightSizeResponse:
+        return self._unary(self._access.RightSize, request)
+
     def list_findings(self, request: pb.ListFindingsRequest) -> pb.ListFindingsResponse:
         return self._unary(self._findings.ListFindings, request)
 

@@ -23,6 +23,7 @@ from ciem.queries import (
     WhoCanEntry,
     WhoCanResult,
 )
+from ciem.usage import RightSized, UnusedAccess
 from ciem.v1 import ciem_pb2 as pb
 
 
@@ -165,7 +166,48 @@ def summary(value: EnrichSummary) -> pb.IdentitySummary:
     )
     if value.identity is not None:
         message.identity.CopyFrom(identity(value.identity))
+    if value.last_used is not None:
+        message.last_used.CopyFrom(timestamp(value.last_used))
+    if value.unused_share is not None:
+        message.unused_share = value.unused_share
     return message
+
+
+def unused_access(value: UnusedAccess, subject: Identity) -> pb.UnusedAccess:
+    message = pb.UnusedAccess(
+        identity=identity(subject),
+        window_days=value.window_days,
+        since=timestamp(value.since),
+        identity_unused=value.identity_unused,
+        granted_count=value.granted_count,
+        used_count=value.used_count,
+        unused_share=value.unused_share,
+        unused_actions=value.unused_actions,
+        unused_services=value.unused_services,
+        unused_high_privilege=value.unused_high_privilege,
+        not_judged_services=value.not_judged_services,
+        warnings=value.warnings,
+    )
+    if value.last_used is not None:
+        message.last_used.CopyFrom(timestamp(value.last_used))
+    for credential in value.unused_credentials:
+        entry = message.unused_credentials.add(id=credential.id, active=credential.active)
+        if credential.last_used is not None:
+            entry.last_used.CopyFrom(timestamp(credential.last_used))
+    return message
+
+
+def rightsized(value: RightSized, subject: Identity) -> pb.RightSizeResponse:
+    return pb.RightSizeResponse(
+        identity=identity(subject),
+        format=value.policy.format,
+        document=value.policy.document,
+        warnings=value.policy.warnings,
+        changes=[pb.PolicyChange(source=c.source, removed=c.removed, kept=c.kept) for c in value.changes],
+        left_out=value.left_out,
+        window_days=value.window_days,
+        since=timestamp(value.since),
+    )
 
 
 def index_status(value: IndexStatus) -> pb.IndexStatus:

@@ -233,16 +233,80 @@ def print_enrich(response: pb.EnrichResponse, console: Console) -> None:
     table.add_column("path to admin", overflow="fold")
     table.add_column("can become", justify="right")
     table.add_column("sensitive resources")
+    table.add_column("last used")
+    table.add_column("unused", justify="right")
     for summary in response.summaries:
         if summary.error:
-            table.add_row(summary.identifier, Text(summary.error, style="red"), "", "", "", "")
+            table.add_row(summary.identifier, Text(summary.error, style="red"), "", "", "", "", "", "")
             continue
         admin = Text("yes: " + summary.admin_reason, style="bold red") if summary.admin_equivalent else Text("no")
         to_admin = path_text(summary.paths_to_admin[0]) if summary.paths_to_admin else Text("")
         sensitive = ", ".join(f"{n} {name}" for name, n in sorted(summary.sensitive_resources.items()))
+        last_used = summary.last_used.ToDatetime().date().isoformat() if summary.HasField("last_used") else ""
+        share = f"{summary.unused_share:.0%}" if summary.HasField("unused_share") else ""
         table.add_row(summary.identifier, summary.identity.id, admin, to_admin, str(summary.reachable_identities),
-                      sensitive)
+                      sensitive, last_used, share)
     console.print(table)
+
+
+_LIST_LIMIT = 30
+
+
+def _some(names: Iterable[str], limit: int = _LIST_LIMIT) -> str:
+    """Up to ``limit`` names, and how many more (``--format json`` lists them all)."""
+    names = list(names)
+    shown = ", ".join(names[:limit])
+    return shown + (f" ... and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _when(message: Message, name: str) -> str:
+    return getattr(message, name).ToDatetime().isoformat() + "Z" if message.HasField(name) else "never (as far as known)"
+
+
+def print_unused(report: pb.UnusedAccess, console: Console) -> None:
+    since = report.since.ToDatetime().date().isoformat()
+    console.print(Text.assemble(
+        "Unused access of ", (report.identity.id, "bold"), f" in the {report.window_days} days since {since}: ",
+        (f"{report.granted_count - report.used_count} of {report.granted_count} held actions unused "
+         f"({report.unused_share:.0%})", "bold"),
+    ))
+    console.print(Text.assemble("Last used: ", _when(report, "last_used"),
+                                ("  (unused for the whole window)", "bold red") if report.identity_unused else ""))
+    table = Table(show_header=False)
+    table.add_column("what")
+    table.add_column("which", overflow="fold")
+    table.add_row("unused services", _some(report.unused_services))
+    table.add_row(Text("unused high-privilege", style="red"), _some(report.unused_high_privilege))
+    table.add_row("unused actions", _some(report.unused_actions))
+    if report.not_judged_services:
+        table.add_row("not judged", _some(report.not_judged_services))
+    if report.unused_credentials:
+        table.add_row("unused credentials", ", ".join(
+            f"{c.id} ({'active' if c.active else 'inactive'}, last used {_when(c, 'last_used')})"
+            for c in report.unused_credentials))
+    console.print(table)
+    for warning in report.warnings:
+        console.print(f"warning: {warning}", style="yellow", highlight=False)
+
+
+def print_rightsize(response: pb.RightSizeResponse, console: Console) -> None:
+    since = response.since.ToDatetime().date().isoformat()
+    console.print(Text.assemble("Right-sized policy for ", (response.identity.id, "bold"),
+                                f" ({response.format}, from the {response.window_days} days since {since}):"))
+    console.out(response.document, highlight=False)
+    for warning in response.warnings:
+        console.print(f"warning: {warning}", style="yellow", highlight=False)
+    table = Table(title="What each current grant loses", title_justify="left")
+    table.add_column("grant", overflow="fold")
+    table.add_column("removed", overflow="fold")
+    table.add_column("kept", overflow="fold")
+    for change in response.changes:
+        removed = Text(f"{len(change.removed)}: {_some(change.removed, 5)}" if change.removed else "nothing",
+                       style="red" if change.removed else "")
+        table.add_row(change.source, removed, _some(change.kept, 5))
+    console.print(table)
+    if response.left_out:
+        console.print(f"used but granted by no current policy, left out: {_some(response.left_out)}", style="yellow")
 
 
 def print_status(status: pb.IndexStatus, console: Console) -> None:

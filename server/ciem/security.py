@@ -203,6 +203,8 @@ def restrict(caller: Caller, message):
         pb.Identity: lambda m: m,
         pb.ReachResponse: lambda m: m.identity,
         pb.Decision: lambda m: m.identity,
+        pb.UnusedAccess: lambda m: m.identity,
+        pb.RightSizeResponse: lambda m: m.identity,
     }[type(message)](message)
     _check(caller, subject.provider, subject.account, f"identity {subject.id!r}")
     return message

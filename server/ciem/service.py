@@ -18,7 +18,7 @@ import pluggy
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from ciem import convert, findings_feed, queries
+from ciem import convert, findings_feed, queries, usage
 from ciem.config import Config, check_bind_safety
 from ciem.errors import CiemError, ConfigError, InputError, NoIndexError, NotFoundError, QueryError, SourceError
 from ciem.findings_feed import FindingsFeed, make_feed
@@ -96,6 +96,18 @@ class Answers:
             raise QueryError(f"at most {MAX_ENRICH_IDENTIFIERS} identifiers per call, not {len(request.identifiers)}")
         summaries = queries.enrich(self.index(), list(request.identifiers), self.manager)
         return pb.EnrichResponse(summaries=[convert.summary(s) for s in summaries])
+
+    def get_unused_access(self, request: pb.GetUnusedAccessRequest) -> pb.UnusedAccess:
+        index = self.index()
+        subject = queries.resolve_identity(index, request.identity, self.manager)
+        report = usage.unused(index, subject.id, request.window_days or usage.DEFAULT_WINDOW_DAYS)
+        return convert.unused_access(report, subject)
+
+    def right_size(self, request: pb.RightSizeRequest) -> pb.RightSizeResponse:
+        index = self.index()
+        subject = queries.resolve_identity(index, request.identity, self.manager)
+        result = usage.rightsize(index, self.manager, subject.id, request.window_days or usage.DEFAULT_WINDOW_DAYS)
+        return convert.rightsized(result, subject)
 
     def list_findings(self, request: pb.ListFindingsRequest, caller: Caller | None = None) -> pb.ListFindingsResponse:
         """A page of the latest scan's findings; a scoped ``caller`` sees only findings in its scope."""
@@ -246,6 +258,12 @@ class AccessServicer(pb_grpc.AccessServiceServicer):
 
     def Enrich(self, request, context):
         return self._calls.unary("Enrich", request, context, self._answers.enrich)
+
+    def GetUnusedAccess(self, request, context):
+        return self._calls.unary("GetUnusedAccess", request, context, self._answers.get_unused_access)
+
+    def RightSize(self, request, context):
+        return self._calls.unary("RightSize", request, context, self._answers.right_size)
 
 
 class FindingsServicer(pb_grpc.FindingsServiceServicer):

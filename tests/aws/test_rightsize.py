@@ -207,3 +207,44 @@ def test_ciems_engine_allows_every_used_action_and_nothing_unused(demo, identity
     catalog = aws_catalog()
     granted = catalog.bits_of(a for s in statements(result.policy) for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
     assert granted == catalog.bits_of(r.action for r in result.used)
+
+
+def test_the_cli_answers_rightsize_and_unused_the_same_from_a_server_and_from_a_config(capsys, tmp_path, demo_estate):
+    from ciem.cli import main
+    from ciem.config import load_config, parse_config
+    from ciem.pipeline import IndexHolder
+    from ciem.service import CiemServer
+
+    config_file = tmp_path / "ciem.yaml"
+    config_file.write_text(f"listen: 127.0.0.1:0\nsources:\n  - provider: aws\n    files: {demo_estate}\n"
+                           f"activity:\n  - provider: aws\n    kind: cloudtrail\n    path: {SAMPLE}\n")
+    config = load_config(config_file)
+    manager = new_manager()
+    holder = IndexHolder(config.sources, manager, activity=config.activity)
+    holder.refresh()
+    server = CiemServer(parse_config({"listen": "127.0.0.1:0"}), holder, manager)
+    port = server.start()
+    # A window long enough to hold the whole sample whenever the test runs.
+    answers = {}
+    try:
+        for verb in ("rightsize", "unused"):
+            argv = [verb, CI_DEPLOY, "--window-days", "3650", "--format", "json"]
+            assert main([*argv, "--server", f"127.0.0.1:{port}"], manager=manager) == 0
+            remote = json.loads(capsys.readouterr().out)
+            assert main([*argv, "--config", str(config_file)], manager=manager) == 0
+            local = json.loads(capsys.readouterr().out)
+            # Each call's window ends when it is asked: the two starts differ by the time between them.
+            assert remote.pop("since") and local.pop("since")
+            assert remote == local
+            answers[verb] = remote
+    finally:
+        server.stop(0)
+    document = json.loads(answers["rightsize"]["document"])
+    actions = {a for s in document["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert actions == {"cloudformation:DescribeStacks", "cloudformation:UpdateStack", "s3:PutObject",
+                       "sts:AssumeRole", "iam:GetPolicyVersion"}
+    assert answers["rightsize"]["format"] == "aws-iam-policy-json" and answers["rightsize"]["window_days"] == 3650
+    assert "iam:CreatePolicyVersion" in answers["unused"]["unused_high_privilege"]
+    assert answers["unused"]["used_count"] == 5 and not answers["unused"]["identity_unused"]
+    status = main(["rightsize", "arn:aws:iam::333333333333:role/nobody", "--config", str(config_file)], manager=manager)
+    assert status == 1 and "no identity known as" in capsys.readouterr().err

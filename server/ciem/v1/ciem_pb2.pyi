@@ -304,7 +304,7 @@ class EnrichRequest(_message.Message):
     def __init__(self, identifiers: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class IdentitySummary(_message.Message):
-    __slots__ = ("identifier", "identity", "error", "admin_equivalent", "admin_reason", "paths_to_admin", "reachable_identities", "sensitive_resources")
+    __slots__ = ("identifier", "identity", "error", "admin_equivalent", "admin_reason", "paths_to_admin", "reachable_identities", "sensitive_resources", "last_used", "unused_share")
     class SensitiveResourcesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -320,6 +320,8 @@ class IdentitySummary(_message.Message):
     PATHS_TO_ADMIN_FIELD_NUMBER: _ClassVar[int]
     REACHABLE_IDENTITIES_FIELD_NUMBER: _ClassVar[int]
     SENSITIVE_RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    LAST_USED_FIELD_NUMBER: _ClassVar[int]
+    UNUSED_SHARE_FIELD_NUMBER: _ClassVar[int]
     identifier: str
     identity: Identity
     error: str
@@ -328,13 +330,103 @@ class IdentitySummary(_message.Message):
     paths_to_admin: _containers.RepeatedCompositeFieldContainer[Path]
     reachable_identities: int
     sensitive_resources: _containers.ScalarMap[str, int]
-    def __init__(self, identifier: _Optional[str] = ..., identity: _Optional[_Union[Identity, _Mapping]] = ..., error: _Optional[str] = ..., admin_equivalent: _Optional[bool] = ..., admin_reason: _Optional[str] = ..., paths_to_admin: _Optional[_Iterable[_Union[Path, _Mapping]]] = ..., reachable_identities: _Optional[int] = ..., sensitive_resources: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    last_used: _timestamp_pb2.Timestamp
+    unused_share: float
+    def __init__(self, identifier: _Optional[str] = ..., identity: _Optional[_Union[Identity, _Mapping]] = ..., error: _Optional[str] = ..., admin_equivalent: _Optional[bool] = ..., admin_reason: _Optional[str] = ..., paths_to_admin: _Optional[_Iterable[_Union[Path, _Mapping]]] = ..., reachable_identities: _Optional[int] = ..., sensitive_resources: _Optional[_Mapping[str, int]] = ..., last_used: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., unused_share: _Optional[float] = ...) -> None: ...
 
 class EnrichResponse(_message.Message):
     __slots__ = ("summaries",)
     SUMMARIES_FIELD_NUMBER: _ClassVar[int]
     summaries: _containers.RepeatedCompositeFieldContainer[IdentitySummary]
     def __init__(self, summaries: _Optional[_Iterable[_Union[IdentitySummary, _Mapping]]] = ...) -> None: ...
+
+class GetUnusedAccessRequest(_message.Message):
+    __slots__ = ("identity", "window_days")
+    IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_DAYS_FIELD_NUMBER: _ClassVar[int]
+    identity: str
+    window_days: int
+    def __init__(self, identity: _Optional[str] = ..., window_days: _Optional[int] = ...) -> None: ...
+
+class CredentialUse(_message.Message):
+    __slots__ = ("id", "active", "last_used")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_FIELD_NUMBER: _ClassVar[int]
+    LAST_USED_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    active: bool
+    last_used: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., active: _Optional[bool] = ..., last_used: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class UnusedAccess(_message.Message):
+    __slots__ = ("identity", "window_days", "since", "last_used", "identity_unused", "granted_count", "used_count", "unused_share", "unused_actions", "unused_services", "unused_high_privilege", "not_judged_services", "unused_credentials", "warnings")
+    IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_DAYS_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    LAST_USED_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_UNUSED_FIELD_NUMBER: _ClassVar[int]
+    GRANTED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    USED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    UNUSED_SHARE_FIELD_NUMBER: _ClassVar[int]
+    UNUSED_ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    UNUSED_SERVICES_FIELD_NUMBER: _ClassVar[int]
+    UNUSED_HIGH_PRIVILEGE_FIELD_NUMBER: _ClassVar[int]
+    NOT_JUDGED_SERVICES_FIELD_NUMBER: _ClassVar[int]
+    UNUSED_CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    identity: Identity
+    window_days: int
+    since: _timestamp_pb2.Timestamp
+    last_used: _timestamp_pb2.Timestamp
+    identity_unused: bool
+    granted_count: int
+    used_count: int
+    unused_share: float
+    unused_actions: _containers.RepeatedScalarFieldContainer[str]
+    unused_services: _containers.RepeatedScalarFieldContainer[str]
+    unused_high_privilege: _containers.RepeatedScalarFieldContainer[str]
+    not_judged_services: _containers.RepeatedScalarFieldContainer[str]
+    unused_credentials: _containers.RepeatedCompositeFieldContainer[CredentialUse]
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, identity: _Optional[_Union[Identity, _Mapping]] = ..., window_days: _Optional[int] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_used: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., identity_unused: _Optional[bool] = ..., granted_count: _Optional[int] = ..., used_count: _Optional[int] = ..., unused_share: _Optional[float] = ..., unused_actions: _Optional[_Iterable[str]] = ..., unused_services: _Optional[_Iterable[str]] = ..., unused_high_privilege: _Optional[_Iterable[str]] = ..., not_judged_services: _Optional[_Iterable[str]] = ..., unused_credentials: _Optional[_Iterable[_Union[CredentialUse, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RightSizeRequest(_message.Message):
+    __slots__ = ("identity", "window_days")
+    IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_DAYS_FIELD_NUMBER: _ClassVar[int]
+    identity: str
+    window_days: int
+    def __init__(self, identity: _Optional[str] = ..., window_days: _Optional[int] = ...) -> None: ...
+
+class PolicyChange(_message.Message):
+    __slots__ = ("source", "removed", "kept")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    KEPT_FIELD_NUMBER: _ClassVar[int]
+    source: str
+    removed: _containers.RepeatedScalarFieldContainer[str]
+    kept: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, source: _Optional[str] = ..., removed: _Optional[_Iterable[str]] = ..., kept: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RightSizeResponse(_message.Message):
+    __slots__ = ("identity", "format", "document", "warnings", "changes", "left_out", "window_days", "since")
+    IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    LEFT_OUT_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_DAYS_FIELD_NUMBER: _ClassVar[int]
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    identity: Identity
+    format: str
+    document: str
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    changes: _containers.RepeatedCompositeFieldContainer[PolicyChange]
+    left_out: _containers.RepeatedScalarFieldContainer[str]
+    window_days: int
+    since: _timestamp_pb2.Timestamp
+    def __init__(self, identity: _Optional[_Union[Identity, _Mapping]] = ..., format: _Optional[str] = ..., document: _Optional[str] = ..., warnings: _Optional[_Iterable[str]] = ..., changes: _Optional[_Iterable[_Union[PolicyChange, _Mapping]]] = ..., left_out: _Optional[_Iterable[str]] = ..., window_days: _Optional[int] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class GetIndexStatusRequest(_message.Message):
     __slots__ = ()

@@ -61,6 +61,16 @@ class AccessServiceStub:
                 request_serializer=ciem_dot_v1_dot_ciem__pb2.EnrichRequest.SerializeToString,
                 response_deserializer=ciem_dot_v1_dot_ciem__pb2.EnrichResponse.FromString,
                 _registered_method=True)
+        self.GetUnusedAccess = channel.unary_unary(
+                '/ciem.v1.AccessService/GetUnusedAccess',
+                request_serializer=ciem_dot_v1_dot_ciem__pb2.GetUnusedAccessRequest.SerializeToString,
+                response_deserializer=ciem_dot_v1_dot_ciem__pb2.UnusedAccess.FromString,
+                _registered_method=True)
+        self.RightSize = channel.unary_unary(
+                '/ciem.v1.AccessService/RightSize',
+                request_serializer=ciem_dot_v1_dot_ciem__pb2.RightSizeRequest.SerializeToString,
+                response_deserializer=ciem_dot_v1_dot_ciem__pb2.RightSizeResponse.FromString,
+                _registered_method=True)
 
 
 class AccessServiceServicer:
@@ -111,6 +121,22 @@ class AccessServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUnusedAccess(self, request, context):
+        """What an identity holds but did not use in a window of its activity logs: actions, services and
+        high-privilege grants, its last use and its unused access keys.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RightSize(self, request, context):
+        """A least-privilege policy, in the provider's own format, granting what an identity used in a
+        window of its activity logs and still holds, with what each current grant would lose.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccessServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -138,6 +164,16 @@ def add_AccessServiceServicer_to_server(servicer, server):
                     servicer.Enrich,
                     request_deserializer=ciem_dot_v1_dot_ciem__pb2.EnrichRequest.FromString,
                     response_serializer=ciem_dot_v1_dot_ciem__pb2.EnrichResponse.SerializeToString,
+            ),
+            'GetUnusedAccess': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUnusedAccess,
+                    request_deserializer=ciem_dot_v1_dot_ciem__pb2.GetUnusedAccessRequest.FromString,
+                    response_serializer=ciem_dot_v1_dot_ciem__pb2.UnusedAccess.SerializeToString,
+            ),
+            'RightSize': grpc.unary_unary_rpc_method_handler(
+                    servicer.RightSize,
+                    request_deserializer=ciem_dot_v1_dot_ciem__pb2.RightSizeRequest.FromString,
+                    response_serializer=ciem_dot_v1_dot_ciem__pb2.RightSizeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -277,6 +313,60 @@ class AccessService:
             '/ciem.v1.AccessService/Enrich',
             ciem_dot_v1_dot_ciem__pb2.EnrichRequest.SerializeToString,
             ciem_dot_v1_dot_ciem__pb2.EnrichResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUnusedAccess(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ciem.v1.AccessService/GetUnusedAccess',
+            ciem_dot_v1_dot_ciem__pb2.GetUnusedAccessRequest.SerializeToString,
+            ciem_dot_v1_dot_ciem__pb2.UnusedAccess.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RightSize(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ciem.v1.AccessService/RightSize',
+            ciem_dot_v1_dot_ciem__pb2.RightSizeRequest.SerializeToString,
+            ciem_dot_v1_dot_ciem__pb2.RightSizeResponse.FromString,
             options,
             channel_credentials,
             insecure,
