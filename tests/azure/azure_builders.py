@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from datetime import datetime, timezone
 
@@ -127,7 +128,8 @@ class Tenant:
     # -- results ------------------------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
-        return Snapshot("azure", "test", datetime(2026, 11, 1, tzinfo=timezone.utc), self.data)
+        """A new snapshot of the tenant as it is now (a copy: the tenant may change afterwards)."""
+        return Snapshot("azure", "test", datetime(2026, 11, 1, tzinfo=timezone.utc), copy.deepcopy(self.data))
 
     def resolve(self) -> Resolution:
         return resolve([self.snapshot()])

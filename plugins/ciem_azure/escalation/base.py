@@ -77,7 +77,10 @@ class EscalationContext:
         self.evaluator = evaluator
         self.catalog = catalog
         self.principals = principals
-        self.acting = [p for p in principals.values() if p.kind in ACTING_KINDS]
+        # acting principals that hold some assignment or eligibility, directly or through a group
+        holders = set(evaluator.by_principal)
+        self.acting = [p for p in principals.values()
+                       if p.kind in ACTING_KINDS and holders & set(evaluator.principals_of(p.id))]
         self.outcome = Outcome()
         # principal -> where it can write role assignments (filled by the authorization and takeover families)
         self.writers: dict[str, list[Writer]] = {}

@@ -10,7 +10,6 @@ reach a key vault that uses access policies: such grants exclude the vault.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Sequence
 
 from ciem.errors import QueryError
@@ -29,11 +28,20 @@ from ciem_azure.resolve.evaluate import PIM_KEY, Evaluator
 KEY_VAULT_DATA = ("Microsoft.KeyVault/vaults/*",)
 
 
+# The snapshots last loaded (held, so that their ids stay theirs) and what was built from them:
+# explain is called again and again on the index's unchanging snapshots.
+_last: list = [(), None]
+
+
 def load(snapshots: Sequence[Snapshot]) -> tuple[Estate, AzureCatalog, Evaluator]:
+    held, built = _last
+    if built is not None and len(held) == len(snapshots) and all(a is b for a, b in zip(held, snapshots)):
+        return built
     collected = max((s.collected_at for s in snapshots), default=None)
     estate = Estate([(s.source, s.data) for s in snapshots], collected)
     catalog = build_catalog([s.data for s in snapshots], table_operations())
-    return estate, catalog, Evaluator(estate, catalog.is_data)
+    _last[:] = [tuple(snapshots), (estate, catalog, Evaluator(estate, catalog.is_data))]
+    return _last[1]
 
 
 class _Grants:
