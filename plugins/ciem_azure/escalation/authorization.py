@@ -11,8 +11,6 @@ of the estate with the request the writer would make (``RoleDefinitionId`` the r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ciem.model import IdentityKind
 
 from ciem_azure.escalation.base import EscalationContext, EscalationMethod, Writer

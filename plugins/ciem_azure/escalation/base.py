@@ -18,7 +18,7 @@ from ciem.model import Edge, EdgeKind, Grant, IdentityKind, ResourceSelector
 
 from ciem_azure.catalog import AzureCatalog
 from ciem_azure.resolve.estate import AzureResource, Estate, Principal
-from ciem_azure.resolve.evaluate import Evaluator, Verdict
+from ciem_azure.resolve.evaluate import Evaluator, Verdict, permission_allows
 
 BLOODHOUND = "https://bloodhound.specterops.io/resources/edges/"
 ACTING_KINDS = (IdentityKind.USER, IdentityKind.SERVICE_ACCOUNT, IdentityKind.MANAGED_IDENTITY, IdentityKind.EXTERNAL)
@@ -61,8 +61,6 @@ class Writer:
 
     def permits(self, estate: Estate, actions, data: bool = False) -> bool:
         """Whether some role it may assign grants every one of ``actions``."""
-        from ciem_azure.resolve.evaluate import permission_allows
-
         if self.roles is None:
             return True
         return any(all(any(permission_allows(p, a, data) for p in estate.roles[g].permissions) for a in actions)

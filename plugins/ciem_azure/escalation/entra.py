@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 from ciem.model import EdgeKind, IdentityKind
 
-from ciem_azure.escalation.authorization import WRITE
 from ciem_azure.escalation.base import BLOODHOUND, EscalationContext, EscalationMethod, Writer
 from ciem_azure.resolve.evaluate import PIM_KEY
 
