@@ -32,6 +32,11 @@ class ActionEntry:
     conditional: bool
 
 
+def path_is_conditional(path: tuple[Edge, ...], actions: tuple[ActionEntry, ...]) -> bool:
+    """An answer is conditional when any step of its path is, or when all of its actions are."""
+    return any(edge.conditions for edge in path) or all(action.conditional for action in actions)
+
+
 @dataclass(frozen=True, slots=True)
 class ReachEntry:
     """Actions ``via`` holds on ``resource`` (a pattern, or a known resource id), reached by ``path``."""
@@ -47,7 +52,7 @@ class ReachEntry:
 
     @property
     def conditional(self) -> bool:
-        return any(edge.conditions for edge in self.path) or all(a.conditional for a in self.actions)
+        return path_is_conditional(self.path, self.actions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +75,7 @@ class WhoCanEntry:
 
     @property
     def conditional(self) -> bool:
-        return any(edge.conditions for edge in self.path) or all(a.conditional for a in self.actions)
+        return path_is_conditional(self.path, self.actions)
 
 
 @dataclass(frozen=True, slots=True)
