@@ -32,9 +32,12 @@ class RoleAssignmentWriters(EscalationMethod):
 
     def run(self, context: EscalationContext) -> None:
         estate = context.estate
+        scopes = estate.known_scopes()
         for principal in context.acting:
+            if not context.evaluator.may(principal.id, WRITE):
+                continue
             found: list[Writer] = []
-            for scope in estate.known_scopes():
+            for scope in scopes:
                 if any(w.roles is None and not w.keys and estate.covers(w.scope, scope) for w in found):
                     continue
                 if not context.evaluator.assignments(principal.id, scope):

@@ -98,10 +98,12 @@ class EscalationContext:
                 keys.append("condition")
         return Verdict("conditional" if keys else "allowed", tuple(dict.fromkeys(keys)), tuple(dict.fromkeys(statements)))
 
-    def candidates(self, resource: str) -> Iterator[Principal]:
-        """Acting principals with some assignment (or eligibility) that applies to ``resource``."""
+    def candidates(self, resource: str, alternatives: Sequence[Sequence[str]]) -> Iterator[Principal]:
+        """Acting principals with an assignment (or eligibility) at ``resource`` and roles that could
+        grant every operation of one of ``alternatives`` (a pre-filter: ``decide`` has the say)."""
         for principal in self.acting:
-            if self.evaluator.assignments(principal.id, resource):
+            if any(all(self.evaluator.may(principal.id, a) for a in actions) for actions in alternatives) \
+                    and self.evaluator.assignments(principal.id, resource):
                 yield principal
 
     def edge(self, source: str, target: str, kind: EdgeKind, method: str, permissions: Iterable[str],

@@ -60,7 +60,7 @@ class RunCodeAsIdentity(EscalationMethod):
     def _resource(self, context, resource, alternatives, targets, reference) -> None:
         key = resource.key
         direct: dict[str, set[str]] = {}  # principals that run code here already -> under which keys
-        for principal in context.candidates(key):
+        for principal in context.candidates(key, alternatives):
             best = None
             for actions in alternatives:
                 verdict = context.decide(principal.id, actions, key)

@@ -74,7 +74,7 @@ class AccessPolicyWriters(EscalationMethod):
                 if object_id in context.principals:
                     context.grant(object_id, bits, vault_patterns(vault),
                                   f"access policy {number} of key vault {vault.id}", unknown)
-            for principal in context.candidates(vault.key):
+            for principal in context.candidates(vault.key, WRITERS):
                 verdict = next((v for v in (context.decide(principal.id, actions, vault.key) for actions in WRITERS)
                                 if v.granted), None)
                 if verdict is None:

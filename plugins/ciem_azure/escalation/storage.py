@@ -28,7 +28,7 @@ class AccessThroughKeys(EscalationMethod):
             if shared_key is False:
                 continue
             unknown = () if account.properties else (UNKNOWN,)
-            for principal in context.candidates(account.key):
+            for principal in context.candidates(account.key, ((LIST_KEYS,),)):
                 verdict = context.decide(principal.id, (LIST_KEYS,), account.key)
                 if verdict.granted:
                     context.grant(principal.id, data_bits, (account.key, account.key + "/*"),

@@ -64,10 +64,10 @@ class Assignment:
     scope: str  # as written
     condition: str = ""
     eligible: bool = False
+    key: str = ""  # the scope normalised
 
-    @property
-    def key(self) -> str:
-        return norm(self.scope)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", norm(self.scope))
 
 
 @dataclass(frozen=True)

@@ -54,19 +54,34 @@ class Evaluator:
         self.by_principal: dict[str, list[Assignment]] = {}
         for assignment in estate.assignments.values():
             self.by_principal.setdefault(assignment.principal, []).append(assignment)
+        self._held: dict[str, list[tuple[Assignment, str]]] = {}
+        self._may: dict[tuple[str, str], bool] = {}
 
     def principals_of(self, principal: str) -> list[str]:
         """The principal and every group it belongs to: whose assignments it holds."""
         return [principal, *sorted(self.estate.groups_of(principal))]
 
-    def assignments(self, principal: str, target: str) -> list[tuple[Assignment, str]]:
-        """(assignment, the group it comes through or "") applying to ``target`` (normalised)."""
-        found = []
-        for holder in self.principals_of(principal):
-            for assignment in self.by_principal.get(holder, ()):
-                if self.estate.covers(assignment.key, target):
-                    found.append((assignment, "" if holder == principal else holder))
+    def held(self, principal: str) -> list[tuple[Assignment, str]]:
+        """Every (assignment, the group it comes through or "") of the principal, wherever it applies."""
+        found = self._held.get(principal)
+        if found is None:
+            found = [(assignment, "" if holder == principal else holder)
+                     for holder in self.principals_of(principal) for assignment in self.by_principal.get(holder, ())]
+            self._held[principal] = found
         return found
+
+    def assignments(self, principal: str, target: str) -> list[tuple[Assignment, str]]:
+        """The principal's assignments applying to ``target`` (normalised)."""
+        return [(a, via) for a, via in self.held(principal) if self.estate.covers(a.key, target)]
+
+    def may(self, principal: str, action: str) -> bool:
+        """Whether some role the principal holds anywhere grants ``action`` (a cheap pre-filter)."""
+        key = (principal, action)
+        if key not in self._may:
+            data = self.is_data(action)
+            self._may[key] = any(permission_allows(p, action, data) for a, _ in self.held(principal)
+                                 for p in (self.estate.roles[a.role].permissions if a.role in self.estate.roles else ()))
+        return self._may[key]
 
     def deny_applies_to(self, deny: DenyAssignment, principal: str) -> bool:
         holders = set(self.principals_of(principal))
