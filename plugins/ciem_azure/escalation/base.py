@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Sequence
 
-from ciem.model import Edge, EdgeKind, Grant, IdentityKind, ResourceSelector
+from ciem.model import Edge, EdgeKind, IdentityKind
 
 from ciem_azure.catalog import AzureCatalog
 from ciem_azure.resolve.estate import AzureResource, Estate, Principal
@@ -24,10 +24,23 @@ BLOODHOUND = "https://bloodhound.specterops.io/resources/edges/"
 ACTING_KINDS = (IdentityKind.USER, IdentityKind.SERVICE_ACCOUNT, IdentityKind.MANAGED_IDENTITY, IdentityKind.EXTERNAL)
 
 
+@dataclass(frozen=True)
+class MethodGrant:
+    """Access a method finds; ``rbac`` when it comes through Azure roles (vault access policies rule it out)."""
+
+    identity: str
+    bits: int
+    patterns: tuple[str, ...]
+    provenance: str
+    conditions: tuple[str, ...]
+    potential: bool
+    rbac: bool
+
+
 @dataclass
 class Outcome:
     edges: list[Edge] = field(default_factory=list)
-    grants: list[tuple[Grant, bool]] = field(default_factory=list)  # (grant, whether it is RBAC access)
+    grants: list[MethodGrant] = field(default_factory=list)
     admin: dict[str, str] = field(default_factory=dict)
 
 
@@ -118,11 +131,9 @@ class EscalationContext:
 
     def grant(self, identity: str, bits: int, patterns: Sequence[str], provenance: str,
               conditions: Sequence[str] = (), potential: bool = False, rbac: bool = False) -> None:
-        """A grant a method finds; ``rbac`` when it comes through Azure roles (so vault access policies rule it out)."""
         if bits:
-            self.outcome.grants.append((Grant(identity, frozenset(self.catalog.catalog.names(bits)),
-                                              ResourceSelector(tuple(patterns), case_sensitive=False),
-                                              (provenance,), tuple(conditions), potential=potential), rbac))
+            self.outcome.grants.append(MethodGrant(identity, bits, tuple(patterns), provenance, tuple(conditions),
+                                                   potential, rbac))
 
     def resources_of_type(self, type_name: str) -> list[AzureResource]:
         return [r for r in self.estate.resources.values() if r.type.lower() == type_name.lower()]

@@ -204,9 +204,9 @@ def resolve(snapshots: Sequence[Snapshot]) -> Resolution:
         method.run(context)
     gaps = [CoverageGap(PROVIDER, a.scope, "role definition", f"assignment {a.id} names role {a.role}, not in the export")
             for a in estate.assignments.values() if a.role not in estate.roles]
-    for grant, rbac in context.outcome.grants:
-        builder.add(grant.identity, catalog.catalog.bits_of(grant.actions), grant.resources.include, grant.provenance[0],
-                    grant.conditions, grant.potential, rbac=rbac)
+    for grant in context.outcome.grants:
+        builder.add(grant.identity, grant.bits, grant.patterns, grant.provenance, grant.conditions, grant.potential,
+                    rbac=grant.rbac)
     return Resolution(PROVIDER, catalog.catalog, _identities(estate, principals), _resources(estate), builder.grants,
                       context.outcome.edges, dict(context.outcome.admin), gaps)
 
