@@ -103,3 +103,22 @@ def test_live_snapshot_resolves_like_an_export(azure):
     resolution = resolve([snapshot])
     assert any(e.source == USER and e.target == MI for e in resolution.edges)  # runner on rg: run command on vm1
     assert USER2 in resolution.admin  # Owner at the root management group
+
+
+def test_ciem_collect_azure_writes_the_export_layout(azure, tmp_path, monkeypatch):
+    from azure import identity as azure_identity
+
+    from ciem.cli import main
+    from ciem_azure.collect.export import load_export
+
+    # the one stand-in: the credential DefaultAzureCredential would find on a workstation
+    monkeypatch.setattr(azure_identity, "DefaultAzureCredential", StaticToken)
+    out = tmp_path / "export"
+    status = main(["collect", "azure", "--out", str(out), "--option", f"arm_endpoint={azure.base}",
+                   "--option", f"graph_endpoint={azure.base}", "--option", f"ca_bundle={azure.cert}"])
+    assert status == 0
+    snapshot = load_export(out)
+    assert {r["name"] for r in snapshot.data["role_assignments"]} == {"ra1", "ra2"}
+    assert [(g.scope, g.operation) for g in snapshot.gaps] == [
+        (f"/subscriptions/{SUB_B}", "Microsoft.Authorization/roleAssignments/read")]
+    assert USER2 in resolve([snapshot]).admin
