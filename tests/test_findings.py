@@ -363,7 +363,7 @@ def _aws_scan(identities, grants=(), edges=()):
 
     index = EffectiveAccessIndex([Resolution("aws", aws_catalog(), list(identities), [], list(grants), list(edges))],
                                  built_at=NOW)
-    return run_scan(index, new_manager(load_entry_points=False, plugins=(ciem_aws.plugin,)), NOW)
+    return run_scan(index, new_manager(load_entry_points=False, plugins=(ciem_aws.plugin.plugin,)), NOW)
 
 
 def _aws(arn, kind=IdentityKind.ROLE, **attributes):
@@ -458,7 +458,7 @@ def test_aws_third_party_trust_reads_the_organization_from_the_snapshots():
                                                  "accounts": {"111111111111": {}}})
     resolution = Resolution("aws", aws_catalog(), identities, [], [], [_trust(VENDOR, ROLE), _trust(member, ROLE)])
     index = EffectiveAccessIndex([resolution], [snapshot], built_at=NOW)
-    result = run_scan(index, new_manager(load_entry_points=False, plugins=(ciem_aws.plugin,)), NOW)
+    result = run_scan(index, new_manager(load_entry_points=False, plugins=(ciem_aws.plugin.plugin,)), NOW)
     assert [f.key["trusted"] for f in by_rule(result, "aws-third-party-trust-without-external-id")] == [VENDOR]
 
 
@@ -505,7 +505,7 @@ def _resolved_aws_scan(accounts, organization):
     snapshot = Snapshot("aws", "test", datetime(2026, 1, 1, tzinfo=timezone.utc),
                         {"organization": organization, "accounts": accounts})
     index = EffectiveAccessIndex([resolve([snapshot], catalog=aws_catalog())], built_at=NOW)
-    return run_scan(index, new_manager(load_entry_points=False, plugins=(ciem_aws.plugin,)), NOW)
+    return run_scan(index, new_manager(load_entry_points=False, plugins=(ciem_aws.plugin.plugin,)), NOW)
 
 
 def test_aws_resolved_external_trust_public_access_and_root_credentials():

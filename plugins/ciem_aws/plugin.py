@@ -1,19 +1,14 @@
-"""The AWS provider's hook implementations: thin calls into the modules that do the work."""
+"""The AWS provider plugin: thin calls into the modules that do the work, imported when first used."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Mapping
-
-from ciem.hookspec import hookimpl
-from ciem.providers import ProviderInfo
+from ciem.providers import ProviderInfo, ProviderPlugin
 
 from ciem_aws import PROVIDER
 
 
-@hookimpl
-def ciem_provider_info() -> ProviderInfo:
-    return ProviderInfo(
+class AwsProvider(ProviderPlugin):
+    info = ProviderInfo(
         name=PROVIDER,
         title="Amazon Web Services",
         source_kinds=("files", "live"),
@@ -27,94 +22,60 @@ def ciem_provider_info() -> ProviderInfo:
         activity_kinds=("cloudtrail", "access-advisor"),
     )
 
+    def looks_like_export(self, path):
+        from ciem_aws.collect.export import looks_like_export
 
-@hookimpl
-def ciem_detect_export(path: Path) -> str | None:
-    from ciem_aws.collect.export import looks_like_export
+        return looks_like_export(path)
 
-    return PROVIDER if looks_like_export(path) else None
+    def load_export(self, path, progress):
+        from ciem_aws.collect.export import load_export
 
+        return load_export(path, progress)
 
-@hookimpl
-def ciem_load_export(provider: str, path: Path, progress):
-    if provider != PROVIDER:
-        return None
-    from ciem_aws.collect.export import load_export
+    def write_export(self, snapshot, out):
+        from ciem_aws.collect.export import write_export
 
-    return load_export(path, progress)
+        write_export(snapshot, out)
 
+    def collect(self, options, progress):
+        from ciem_aws.collect.live import collect
 
-@hookimpl
-def ciem_write_export(snapshot, out: Path):
-    if snapshot.provider != PROVIDER:
-        return None
-    from ciem_aws.collect.export import write_export
+        return collect(options, progress)
 
-    write_export(snapshot, out)
-    return True
+    def resolve(self, snapshots):
+        from ciem_aws.resolve import resolve
 
+        return resolve(snapshots)
 
-@hookimpl
-def ciem_collect(provider: str, options: Mapping[str, Any], progress):
-    if provider != PROVIDER:
-        return None
-    from ciem_aws.collect.live import collect
+    def explain(self, snapshots, request):
+        from ciem_aws.resolve import explain
 
-    return collect(options, progress)
+        return explain(snapshots, request)
 
+    def normalize_identifier(self, identifier):
+        from ciem_aws.identifiers import normalize_identifier
 
-@hookimpl
-def ciem_resolve(snapshots):
-    if not snapshots or snapshots[0].provider != PROVIDER:
-        return None
-    from ciem_aws.resolve import resolve
+        return normalize_identifier(identifier)
 
-    return resolve(snapshots)
+    def parse_activity(self, source, progress):
+        from ciem_aws.activity import parse_activity
 
+        return parse_activity(source, progress)
 
-@hookimpl
-def ciem_explain(snapshots, request):
-    if not snapshots or snapshots[0].provider != PROVIDER:
-        return None
-    from ciem_aws.resolve import explain
+    def render_policy(self, identity, used, snapshots):
+        from ciem_aws.rightsize import render_policy
 
-    return explain(snapshots, request)
+        return render_policy(identity, used)
 
+    def finding_rules(self):
+        from ciem_aws.findings import finding_rules
 
-@hookimpl
-def ciem_normalize_identifier(identifier: str):
-    from ciem_aws.identifiers import normalize_identifier
+        return finding_rules()
 
-    return normalize_identifier(identifier)
+    def cli_commands(self, subparsers):
+        from ciem_aws.simulate import add_cli
+
+        add_cli(subparsers)
 
 
-@hookimpl
-def ciem_parse_activity(provider: str, source: Mapping[str, Any], progress):
-    if provider != PROVIDER:
-        return None
-    from ciem_aws.activity import parse_activity
-
-    return parse_activity(source, progress)
-
-
-@hookimpl
-def ciem_render_policy(provider: str, identity: str, used, snapshots):
-    if provider != PROVIDER:
-        return None
-    from ciem_aws.rightsize import render_policy
-
-    return render_policy(identity, used)
-
-
-@hookimpl
-def ciem_finding_rules():
-    from ciem_aws.findings import finding_rules
-
-    return finding_rules()
-
-
-@hookimpl
-def ciem_cli_commands(subparsers) -> None:
-    from ciem_aws.simulate import add_cli
-
-    add_cli(subparsers)
+plugin = AwsProvider()
