@@ -1,19 +1,14 @@
-"""The Google Cloud provider's hook implementations: thin calls into the modules that do the work."""
+"""The Google Cloud provider plugin: thin calls into the modules that do the work, imported when first used."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Mapping
-
-from ciem.hookspec import hookimpl
-from ciem.providers import ProviderInfo
+from ciem.providers import ProviderInfo, ProviderPlugin
 
 from ciem_gcp import PROVIDER
 
 
-@hookimpl
-def ciem_provider_info() -> ProviderInfo:
-    return ProviderInfo(
+class GcpProvider(ProviderPlugin):
+    info = ProviderInfo(
         name=PROVIDER,
         title="Google Cloud",
         source_kinds=("files", "live"),
@@ -27,87 +22,55 @@ def ciem_provider_info() -> ProviderInfo:
         activity_kinds=("audit-logs",),
     )
 
+    def looks_like_export(self, path):
+        from ciem_gcp.collect.export import looks_like_export
 
-@hookimpl
-def ciem_detect_export(path: Path) -> str | None:
-    from ciem_gcp.collect.export import looks_like_export
+        return looks_like_export(path)
 
-    return PROVIDER if looks_like_export(path) else None
+    def load_export(self, path, progress):
+        from ciem_gcp.collect.export import load_export
 
+        return load_export(path, progress)
 
-@hookimpl
-def ciem_load_export(provider: str, path: Path, progress):
-    if provider != PROVIDER:
-        return None
-    from ciem_gcp.collect.export import load_export
+    def write_export(self, snapshot, out):
+        from ciem_gcp.collect.export import write_export
 
-    return load_export(path, progress)
+        write_export(snapshot, out)
 
+    def collect(self, options, progress):
+        from ciem_gcp.collect.live import collect
 
-@hookimpl
-def ciem_write_export(snapshot, out: Path):
-    if snapshot.provider != PROVIDER:
-        return None
-    from ciem_gcp.collect.export import write_export
+        return collect(options, progress)
 
-    write_export(snapshot, out)
-    return True
+    def resolve(self, snapshots):
+        from ciem_gcp.resolve import resolve
 
+        return resolve(snapshots)
 
-@hookimpl
-def ciem_collect(provider: str, options: Mapping[str, Any], progress):
-    if provider != PROVIDER:
-        return None
-    from ciem_gcp.collect.live import collect
+    def explain(self, snapshots, request):
+        from ciem_gcp.resolve import explain_request
 
-    return collect(options, progress)
+        return explain_request(snapshots, request)
 
+    def normalize_identifier(self, identifier):
+        from ciem_gcp.members import normalize_identifier
 
-@hookimpl
-def ciem_resolve(snapshots):
-    if not snapshots or snapshots[0].provider != PROVIDER:
-        return None
-    from ciem_gcp.resolve import resolve
+        return normalize_identifier(identifier)
 
-    return resolve(snapshots)
+    def parse_activity(self, source, progress):
+        from ciem_gcp.activity import parse_activity
 
+        return parse_activity(source, progress)
 
-@hookimpl
-def ciem_explain(snapshots, request):
-    if not snapshots or snapshots[0].provider != PROVIDER:
-        return None
-    from ciem_gcp.resolve import explain_request
+    def render_policy(self, identity, used, snapshots):
+        from ciem_gcp.rightsize import render_role
 
-    return explain_request(snapshots, request)
+        return render_role(identity, used, snapshots)
+
+    def finding_rules(self):
+        from ciem_gcp.findings import finding_rules
+
+        return finding_rules()
 
 
-@hookimpl
-def ciem_normalize_identifier(identifier: str):
-    from ciem_gcp.members import normalize_identifier
-
-    return normalize_identifier(identifier)
-
-
-@hookimpl
-def ciem_parse_activity(provider: str, source: Mapping[str, Any], progress):
-    if provider != PROVIDER:
-        return None
-    from ciem_gcp.activity import parse_activity
-
-    return parse_activity(source, progress)
-
-
-@hookimpl
-def ciem_render_policy(provider: str, identity: str, used, snapshots):
-    if provider != PROVIDER:
-        return None
-    from ciem_gcp.rightsize import render_role
-
-    return render_role(identity, used, snapshots)
-
-
-@hookimpl
-def ciem_finding_rules():
-    from ciem_gcp.findings import finding_rules
-
-    return finding_rules()
+plugin = GcpProvider()
