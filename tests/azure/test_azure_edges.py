@@ -310,3 +310,15 @@ def test_group_owner_can_add_itself():
     tenant.data["group_owners"][group] = [{"id": owner}]
     resolution = tenant.resolve()
     assert edges(resolution, owner, group) and not edges(resolution, other, group)
+
+
+def test_directory_role_assigned_to_a_group_is_held_by_its_members():
+    tenant = Tenant()
+    member, helpdesk, outsider = tenant.user("member"), tenant.user("helpdesk"), tenant.user("outsider")
+    admins = tenant.group("admins", [member], role_assignable=True)
+    tenant.directory_role(admins, GA)
+    tenant.directory_role(helpdesk, HELPDESK)
+    resolution = tenant.resolve()
+    assert member in resolution.admin and outsider not in resolution.admin
+    assert edges(resolution, member, outsider)
+    assert not edges(resolution, helpdesk, member)  # a member of a privileged group is privileged

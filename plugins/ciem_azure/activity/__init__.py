@@ -15,7 +15,8 @@ Each succeeded (or accepted) event is one use of its ``operationName`` (the oper
 it) on its ``resourceId`` by its caller: the ``objectidentifier`` claim (the caller's object id) when
 the event carries claims, else ``caller`` (a UPN, or an application id). Started and failed events are
 not uses. Only control-plane operations are logged: data actions (blob reads, secret gets) never appear,
-so they always look unused.
+so they always look unused. An operation outside the catalog (docs/azure-export-layout.md) is not
+counted as the use of any granted operation.
 """
 
 from __future__ import annotations

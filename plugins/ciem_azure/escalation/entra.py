@@ -89,7 +89,10 @@ def _powers(context: EscalationContext) -> list[tuple[str, DirectoryRole, str, b
                 continue
             role = DirectoryRole(role.name, add_secret=True, applications=frozenset({scope.rsplit("/", 1)[-1].lower()}))
         kind = "eligible (PIM) for" if row["eligible"] else "holds"
-        found.append((row["principal"], role, f"{kind} directory role {role.name} at {scope} ({ROLES_DOCS})", row["eligible"]))
+        provenance = f"{kind} directory role {role.name} at {scope} ({ROLES_DOCS})"
+        for holder in _holders(estate, row["principal"]):
+            found.append((holder, role, provenance if holder == row["principal"] else
+                          f"{provenance} through group {row['principal']}", row["eligible"]))
     for row in estate.app_roles:
         if row["resource"] not in estate.graph_sp_ids and row["role"] not in GRAPH_APP_ROLE_IDS:
             continue
@@ -100,8 +103,13 @@ def _powers(context: EscalationContext) -> list[tuple[str, DirectoryRole, str, b
     return found
 
 
+def _holders(estate, principal: str) -> list[str]:
+    """Who holds a directory role assigned to ``principal``: itself and, for a (role-assignable) group, its members."""
+    return [principal, *sorted(estate.transitive_members(principal))]
+
+
 def _privileged_users(context: EscalationContext) -> set[str]:
-    return {row["principal"] for row in context.estate.directory_roles}
+    return {holder for row in context.estate.directory_roles for holder in _holders(context.estate, row["principal"])}
 
 
 class DirectoryTakeover(EscalationMethod):
