@@ -108,3 +108,13 @@ def test_provider_operations_export_completes_the_catalog():
                                                                       "isDataAction": True}]}]}]
     catalog = build_catalog([{"operations": operations}])
     assert "Microsoft.Foo/bars/read" in catalog.catalog and catalog.is_data("Microsoft.Foo/bars/items/read")
+
+
+def test_graph_row_without_its_id_is_rejected_with_its_place(export):
+    rows = json.loads((export / "graph" / "users.json").read_text(encoding="utf-8"))
+    del rows["value"][3]["id"]
+    (export / "graph" / "users.json").write_text(json.dumps(rows), encoding="utf-8")
+    manager = new_manager()
+    snapshot = manager.hook.ciem_load_export(provider="azure", path=export, progress=lambda *a: None)
+    with pytest.raises(InputError, match=r"graph/users\.json\[3\]: missing id"):
+        manager.hook.ciem_resolve(snapshots=[snapshot])

@@ -186,9 +186,11 @@ class Estate:
             sub = sub.rsplit("/", 1)[-1]
             self.scope_names.setdefault(norm(f"/subscriptions/{sub}"), f"/subscriptions/{sub}")
             self.scope_names.setdefault(f"name:{sub.lower()}", raw.get("displayName") or raw.get("name") or sub)
-        for raw in data.get("resources") or ():
+        for number, raw in enumerate(data.get("resources") or ()):
+            if not raw.get("id") or not raw.get("type"):
+                raise InputError(source, f"arm/resources.json[{number}]", "a resource needs an id and a type")
             self._resource(raw)
-        self._principals(data)
+        self._principals(source, data)
 
     def _assignment(self, raw: Mapping[str, Any], source: str, where: str, eligible: bool) -> Assignment:
         row = flat(raw)
@@ -226,7 +228,16 @@ class Estate:
         principal.attributes.setdefault("resource", resource_id)
         principal.attributes.setdefault("system_assigned", system)
 
-    def _principals(self, data: Mapping[str, Any]) -> None:
+    def _principals(self, source: str, data: Mapping[str, Any]) -> None:
+        for key, keys in (("users", ("id",)), ("groups", ("id",)), ("applications", ("id",)),
+                          ("service_principals", ("id",)),
+                          ("directory_role_assignments", ("principalId", "roleDefinitionId")),
+                          ("directory_role_eligibility", ("principalId", "roleDefinitionId")),
+                          ("app_role_assignments", ("principalId", "resourceId", "appRoleId"))):
+            for number, row in enumerate(data.get(key) or ()):
+                missing = [k for k in keys if not row.get(k)]
+                if missing:
+                    raise InputError(source, f"{FILE_OF[key]}[{number}]", f"missing {', '.join(missing)}")
         for row in data.get("users") or ():
             key = row["id"].lower()
             aliases = tuple(a for a in (row.get("userPrincipalName"), row.get("mail")) if a)
@@ -379,6 +390,13 @@ class Estate:
 
 
 MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+FILE_OF = {
+    "users": "graph/users.json", "groups": "graph/groups.json", "applications": "graph/applications.json",
+    "service_principals": "graph/service-principals.json",
+    "directory_role_assignments": "graph/directory-role-assignments.json",
+    "directory_role_eligibility": "graph/directory-role-eligibility-schedules.json",
+    "app_role_assignments": "graph/app-role-assignments.json",
+}
 MICROSOFT_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
 
 
