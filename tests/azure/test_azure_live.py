@@ -67,6 +67,13 @@ def azure(tmp_path):
              "identity": {"type": "SystemAssigned", "principalId": MI, "tenantId": TENANT}},
             {"id": KV, "name": "kv1", "type": "Microsoft.KeyVault/vaults", "location": "westeurope"}]))
         server.route("GET", rf"/subscriptions/{SUB_B}/resources", server.page([]))
+        server.route("GET", r"/providers/microsoft.authorization/provideroperations", server.page([
+            {"id": "/providers/Microsoft.Authorization/providerOperations/Microsoft.Compute", "name": "Microsoft.Compute",
+             "type": "Microsoft.Authorization/providerOperations", "displayName": "Compute",
+             "operations": [{"name": "Microsoft.Compute/register/action", "isDataAction": False}],
+             "resourceTypes": [{"name": "virtualMachines", "displayName": "Virtual machines", "operations": [
+                 {"name": "Microsoft.Compute/virtualMachines/start/action", "isDataAction": False},
+                 {"name": "Microsoft.Compute/virtualMachines/runCommand/action", "isDataAction": False}]}]}]))
         server.route("GET", KV.lower(), {"id": KV, "properties": {"enableRbacAuthorization": True, "accessPolicies": []}})
         server.route("GET", r"/v1.0/users", server.page([{"id": USER, "displayName": "u", "userPrincipalName": "u@t.test"}],
                                                         "/v1.0/users/page2", graph=True))
@@ -95,6 +102,9 @@ def test_live_collection_pages_retries_and_records_denied_subscriptions(azure):
         (f"/subscriptions/{SUB_B}", "Microsoft.Authorization/roleAssignments/read")]
     assert "403 AuthorizationFailed" in snapshot.gaps[0].reason
     assert data["tenant_id"] == TENANT
+    operations = data["operations"][0]
+    assert [o["name"] for o in operations["resourceTypes"][0]["operations"]] == [
+        "Microsoft.Compute/virtualMachines/start/action", "Microsoft.Compute/virtualMachines/runCommand/action"]
 
 
 def test_live_snapshot_resolves_like_an_export(azure):
@@ -103,6 +113,7 @@ def test_live_snapshot_resolves_like_an_export(azure):
     resolution = resolve([snapshot])
     assert any(e.source == USER and e.target == MI for e in resolution.edges)  # runner on rg: run command on vm1
     assert USER2 in resolution.admin  # Owner at the root management group
+    assert "Microsoft.Compute/virtualMachines/start/action" in resolution.catalog  # from providerOperations only
 
 
 def test_ciem_collect_azure_writes_the_export_layout(azure, tmp_path, monkeypatch):

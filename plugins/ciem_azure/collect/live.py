@@ -20,7 +20,8 @@ managed identity, Azure CLI ...). Role definitions, assignments, deny assignment
 eligibility go through azure-mgmt-authorization, resources through azure-mgmt-resource; the
 management-group hierarchy, subscriptions, the few resource properties the resolver needs (key vault
 access policies, storage Shared Key, AKS kubelet identity) and Graph through azure-core pipelines.
-Every client follows ``nextLink`` paging and retries throttled calls (429 and 503 honour
+The resource providers' operations (``providerOperations``) are read too, so that the catalog is
+complete (docs/azure-export-layout.md). Every client follows ``nextLink`` paging and retries throttled calls (429 and 503 honour
 ``Retry-After``, up to ``retries`` attempts, default 6). A call that is denied or fails for one scope
 becomes a :class:`ciem.model.CoverageGap` (scope: the subscription, management group or Graph
 collection; operation: what was read) and collection goes on.
@@ -162,6 +163,13 @@ class Collector:
             scope, "Microsoft.Authorization/roleEligibilitySchedules/read",
             lambda: [_rest(r) for r in client.role_eligibility_schedules.list_for_scope(scope)], [])
 
+    def operations(self, any_subscription: str) -> list[dict[str, Any]]:
+        """Every resource provider's operations (``az provider operation list``): the complete catalog."""
+        client = AuthorizationManagementClient(self.credential, any_subscription, base_url=self.arm,
+                                               credential_scopes=[self.scope_arm], **self.client_kwargs)
+        return self.guarded("/", "Microsoft.Authorization/providerOperations/read",
+                            lambda: [_rest(p) for p in client.provider_operations_metadata.list(expand="resourceTypes")], [])
+
     def management_group_assignments(self, group: str, any_subscription: str, data: dict[str, list]) -> None:
         client = AuthorizationManagementClient(self.credential, any_subscription, base_url=self.arm,
                                                credential_scopes=[self.scope_arm], **self.client_kwargs)
@@ -247,6 +255,7 @@ def collect(options: Mapping[str, Any], progress: Progress, credential: Any = No
         collector.authorization(subscription["id"], data)
         data["resources"] += collector.resources(subscription["id"])
     if subscriptions:
+        data["operations"] = collector.operations(subscriptions[0]["id"])
         for entity in data["management_groups"]:
             if "managementgroups" in entity["type"].lower():
                 collector.management_group_assignments(entity["id"], subscriptions[0]["id"], data)
