@@ -3,7 +3,7 @@
 Azure publishes its operations per resource provider (``az provider operation list``); an export that
 holds that list (arm/provider-operations.json) gives the complete catalog. Without it the catalog is
 the union of the literal operations named in the role definitions (built-in and custom), the deny
-assignments and the escalation methods' tables: a wildcard in a role then expands only over operations
+assignments and the operations the escalation methods name: a wildcard in a role then expands only over operations
 some definition names, so an operation nobody names literally is not listed and activity on it is not
 counted (docs/azure-export-layout.md, "The operation catalog").
 
