@@ -43,6 +43,7 @@ _RISK_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("microsoft.automation/automationaccounts/jobs/write", PRIVILEGE_ESCALATION),
     ("microsoft.logic/workflows/write", PRIVILEGE_ESCALATION),
     ("microsoft.web/sites/write", PRIVILEGE_ESCALATION),
+    ("microsoft.web/sites/publish/action", PRIVILEGE_ESCALATION),
     ("/assign/action", PRIVILEGE_ESCALATION),
     ("microsoft.keyvault/vaults/accesspolicies/write", PRIVILEGE_ESCALATION),
     ("microsoft.keyvault/vaults/accesspolicies/write", RESOURCE_EXPOSURE),

@@ -35,7 +35,8 @@ RUN_CODE_CASES = [
     ("Microsoft.Automation/automationAccounts", "aa",
      ["Microsoft.Automation/automationAccounts/runbooks/write", "Microsoft.Automation/automationAccounts/jobs/write"]),
     ("Microsoft.Logic/workflows", "la", ["Microsoft.Logic/workflows/write"]),
-    ("Microsoft.Web/sites", "web", ["Microsoft.Web/sites/publishxml/action"]),
+    ("Microsoft.Web/sites", "web", ["Microsoft.Web/sites/write"]),
+    ("Microsoft.Web/sites", "web-deploy", ["Microsoft.Web/sites/publish/Action"]),
 ]
 
 
@@ -77,6 +78,17 @@ def test_aks_reaches_the_kubelet_identity_not_the_control_plane_identity():
     resolution = tenant.resolve()
     assert edges(resolution, admin, kubelet) and not edges(resolution, admin, control)
     assert not edges(resolution, reader, kubelet)
+
+
+def test_aks_without_local_accounts_gives_out_no_admin_credential():
+    tenant = Tenant()
+    aks = RG + "/providers/Microsoft.ContainerService/managedClusters/aks"
+    kubelet = oid("mi/kubelet")
+    tenant.resource(aks, "Microsoft.ContainerService/managedClusters", properties={
+        "disableLocalAccounts": True, "identityProfile": {"kubeletidentity": {"objectId": kubelet}}})
+    admin = tenant.user("admin")
+    tenant.assign(admin, tenant.role("aks admin", actions=["Microsoft.ContainerService/managedClusters/*"]), RG)
+    assert not edges(tenant.resolve(), admin, kubelet)
 
 
 def test_user_assigned_identity_of_a_resource_is_reached():

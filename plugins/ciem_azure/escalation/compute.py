@@ -4,8 +4,12 @@ AZManagedIdentity with AZVMContributor, AZAutomationContributor, AZLogicAppContr
 AZWebsiteContributor, AZAKSContributor). Each row names the resource type and the alternative sets of
 operations that run code on it; every operation of a set must be granted on the resource. A
 role-assignment writer above the resource can assign itself a role that runs code, unless a deny
-assignment blocks the operation. For AKS the identity reached is the kubelet identity of the nodes,
-which pods reach through the metadata endpoint (the cluster's own identity is the control plane's).
+assignment blocks the operation. A web or function app runs new code after ``sites/write`` (a
+package URL or startup command in its configuration) or a deployment (``sites/publish/Action``);
+publishing-profile credentials are not counted, since basic authentication may be disabled. For AKS
+the identity reached is the kubelet identity of the nodes, which pods reach through the metadata
+endpoint (the cluster's own identity is the control plane's), through the cluster-admin credential,
+which a cluster with ``disableLocalAccounts`` does not give out.
 """
 
 from __future__ import annotations
@@ -31,16 +35,17 @@ RUN_CODE: tuple[tuple[str, tuple[tuple[str, ...], ...], str], ...] = (
      "az-automation-contributor"),
     ("Microsoft.Logic/workflows", (("Microsoft.Logic/workflows/write",),), "az-logic-app-contributor"),
     ("Microsoft.Web/sites", (
-        ("Microsoft.Web/sites/publishxml/action",),
-        ("Microsoft.Web/sites/config/list/action",)), "az-website-contributor"),
+        ("Microsoft.Web/sites/write",),
+        ("Microsoft.Web/sites/publish/Action",)), "az-website-contributor"),
     ("Microsoft.ContainerService/managedClusters", (
-        ("Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action",),
-        ("Microsoft.ContainerService/managedClusters/runCommand/action",)), "az-aks-contributor"),
+        ("Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action",),), "az-aks-contributor"),
 )
+AKS = "microsoft.containerservice/managedclusters"
+AKS_LOCAL_ACCOUNTS = "aks:disableLocalAccounts"
 
 
 def identities_of(resource: AzureResource) -> tuple[str, ...]:
-    if resource.type.lower() == "microsoft.containerservice/managedclusters":
+    if resource.type.lower() == AKS:
         kubelet = ((resource.properties.get("identityProfile") or {}).get("kubeletidentity") or {}).get("objectId")
         return (kubelet.lower(),) if kubelet else ()
     return resource.identities
@@ -54,10 +59,21 @@ class RunCodeAsIdentity(EscalationMethod):
         for type_name, alternatives, reference in RUN_CODE:
             for resource in context.resources_of_type(type_name):
                 targets = identities_of(resource)
-                if targets:
-                    self._resource(context, resource, alternatives, targets, BLOODHOUND + reference)
+                blocked, keys = self._resource_settings(resource)
+                if targets and not blocked:
+                    self._resource(context, resource, alternatives, targets, BLOODHOUND + reference, keys)
 
-    def _resource(self, context, resource, alternatives, targets, reference) -> None:
+    @staticmethod
+    def _resource_settings(resource: AzureResource) -> tuple[bool, tuple[str, ...]]:
+        """(blocked, keys): an AKS cluster without local accounts gives out no admin credential; one whose
+        properties were not exported may or may not."""
+        if resource.type.lower() != AKS:
+            return False, ()
+        if not resource.properties:
+            return False, (AKS_LOCAL_ACCOUNTS,)
+        return bool(resource.properties.get("disableLocalAccounts")), ()
+
+    def _resource(self, context, resource, alternatives, targets, reference, setting_keys) -> None:
         key = resource.key
         direct: dict[str, set[str]] = {}  # principals that run code here already -> under which keys
         for principal in context.candidates(key, alternatives):
@@ -74,7 +90,7 @@ class RunCodeAsIdentity(EscalationMethod):
                 direct[principal.id] = set(verdict.keys)
                 for target in targets:
                     context.edge(principal.id, target, EdgeKind.IMPERSONATE, "run-code:" + "+".join(actions), actions,
-                                 (resource.id,), verdict.keys, verdict.statements, reference)
+                                 (resource.id,), verdict.keys + setting_keys, verdict.statements, reference)
         for principal, writers in context.writers.items():
             for writer in writers:
                 if not context.estate.covers(writer.scope, key) or direct.get(principal, {"-"}) <= set(writer.keys):
@@ -87,7 +103,7 @@ class RunCodeAsIdentity(EscalationMethod):
                 for target in targets:
                     context.edge(principal, target, EdgeKind.IMPERSONATE, f"{WRITE}+run-code:" + "+".join(actions),
                                  (WRITE, *actions), (context.estate.written(writer.scope), resource.id),
-                                 tuple(dict.fromkeys(writer.keys + deny_keys)), writer.statements, reference)
+                                 tuple(dict.fromkeys(writer.keys + deny_keys + setting_keys)), writer.statements, reference)
                 break
 
     @staticmethod
