@@ -1,19 +1,14 @@
-"""The Azure provider's hook implementations: thin calls into the modules that do the work."""
+"""The Azure provider plugin: thin calls into the modules that do the work, imported when first used."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Mapping
-
-from ciem.hookspec import hookimpl
-from ciem.providers import ProviderInfo
+from ciem.providers import ProviderInfo, ProviderPlugin
 
 from ciem_azure import PROVIDER
 
 
-@hookimpl
-def ciem_provider_info() -> ProviderInfo:
-    return ProviderInfo(
+class AzureProvider(ProviderPlugin):
+    info = ProviderInfo(
         name=PROVIDER,
         title="Microsoft Azure and Entra ID",
         source_kinds=("files", "live"),
@@ -26,73 +21,45 @@ def ciem_provider_info() -> ProviderInfo:
         activity_kinds=("activity-log",),
     )
 
+    def looks_like_export(self, path):
+        from ciem_azure.collect.export import looks_like_export
 
-@hookimpl
-def ciem_detect_export(path: Path) -> str | None:
-    from ciem_azure.collect.export import looks_like_export
+        return looks_like_export(path)
 
-    return PROVIDER if looks_like_export(path) else None
+    def load_export(self, path, progress):
+        from ciem_azure.collect.export import load_export
 
+        return load_export(path, progress)
 
-@hookimpl
-def ciem_load_export(provider: str, path: Path, progress):
-    if provider != PROVIDER:
-        return None
-    from ciem_azure.collect.export import load_export
+    def write_export(self, snapshot, out):
+        from ciem_azure.collect.export import write_export
 
-    return load_export(path, progress)
+        write_export(snapshot, out)
 
+    def collect(self, options, progress):
+        from ciem_azure.collect.live import collect
 
-@hookimpl
-def ciem_write_export(snapshot, out: Path):
-    if snapshot.provider != PROVIDER:
-        return None
-    from ciem_azure.collect.export import write_export
+        return collect(options, progress)
 
-    write_export(snapshot, out)
-    return True
+    def resolve(self, snapshots):
+        from ciem_azure.resolve import resolve
 
+        return resolve(snapshots)
 
-@hookimpl
-def ciem_resolve(snapshots):
-    if not snapshots or snapshots[0].provider != PROVIDER:
-        return None
-    from ciem_azure.resolve import resolve
+    def explain(self, snapshots, request):
+        from ciem_azure.resolve import explain
 
-    return resolve(snapshots)
+        return explain(snapshots, request)
 
+    def parse_activity(self, source, progress):
+        from ciem_azure.activity import parse_activity
 
-@hookimpl
-def ciem_explain(snapshots, request):
-    if not snapshots or snapshots[0].provider != PROVIDER:
-        return None
-    from ciem_azure.resolve import explain
+        return parse_activity(source, progress)
 
-    return explain(snapshots, request)
+    def render_policy(self, identity, used, snapshots):
+        from ciem_azure.rightsize import render_policy
+
+        return render_policy(identity, used, snapshots)
 
 
-@hookimpl
-def ciem_collect(provider: str, options: Mapping[str, Any], progress):
-    if provider != PROVIDER:
-        return None
-    from ciem_azure.collect.live import collect
-
-    return collect(options, progress)
-
-
-@hookimpl
-def ciem_parse_activity(provider: str, source: Mapping[str, Any], progress):
-    if provider != PROVIDER:
-        return None
-    from ciem_azure.activity import parse_activity
-
-    return parse_activity(source, progress)
-
-
-@hookimpl
-def ciem_render_policy(provider: str, identity: str, used, snapshots):
-    if provider != PROVIDER:
-        return None
-    from ciem_azure.rightsize import render_policy
-
-    return render_policy(identity, used, snapshots)
+plugin = AzureProvider()
