@@ -4,12 +4,14 @@ A plugin is a module (or object) with functions named like the hooks below and d
 ``ciem.hookimpl``; it is found through the ``ciem.providers`` entry-point group::
 
     [project.entry-points."ciem.providers"]
-    mycloud = "ciem_mycloud.plugin"
+    mycloud = "ciem_mycloud.plugin"          # a module of hook functions, or
+    mycloud = "ciem_mycloud.plugin:plugin"   # an object whose methods are hook implementations
 
 Hooks marked *first result* are asked of every plugin until one returns something other than
 ``None``: a provider answers only for its own ``provider`` name and returns ``None`` otherwise. The
 other hooks collect one answer from each plugin. The built-in AWS, Azure and GCP providers use these
-hooks and nothing else.
+hooks and nothing else, through :class:`ciem.providers.ProviderPlugin`, a base class that implements
+each provider hook once and leaves a subclass to override what its cloud supports.
 """
 
 from __future__ import annotations
