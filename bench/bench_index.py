@@ -49,11 +49,11 @@ def child_build(size: str, seed: int) -> None:
         stage = re.sub(r"\d{12}", "ACCOUNT", what)  # one line per stage, not per account
         if stage != last[0]:
             last[0] = stage
-            _emit(event="stage", what=stage, t=time.perf_counter() - started, rss=common.rss_mib())
+            _emit(event="stage", what=stage, t=time.perf_counter() - started, cpu=time.process_time(), rss=common.rss_mib())
 
     index = build_from_inputs([str(folder)], manager, progress)
     built = time.perf_counter() - started
-    _emit(event="built", seconds=built, peak=common.peak_rss_mib(), rss=common.rss_mib(), counts=dict(status(index).counts))
+    _emit(event="built", seconds=built, cpu=time.process_time(), peak=common.peak_rss_mib(), rss=common.rss_mib(), counts=dict(status(index).counts))
     started = time.perf_counter()
     PrecomputedFacts(index)
     _emit(event="facts", seconds=time.perf_counter() - started)
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         events, stopped = run_child(["--child-build", size, "--seed", str(args.seed)], args.time_limit, limit_mib)
         for event in events:
             if event["event"] == "stage":
-                print(f"  reached {event['what']!r:28} at {event['t']:7.1f} s, RSS {event['rss']:7.0f} MiB")
+                print(f"  reached {event['what']!r:28} at {event['t']:7.1f} s ({event['cpu']:7.1f} s CPU), RSS {event['rss']:7.0f} MiB")
         by_kind = {event["event"]: event for event in events}
         if stopped:
             print(f"  STOPPED: {stopped} at {by_kind['stopped']['t']:.1f} s, highest RSS {by_kind['stopped']['rss']:.0f} MiB")
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                 results[size] = None
                 continue
         built = by_kind["built"]
-        print(f"  built in {built['seconds']:.1f} s; peak RSS {built['peak']:.0f} MiB, after build {built['rss']:.0f} MiB")
+        print(f"  built in {built['seconds']:.1f} s ({built['cpu']:.1f} s of CPU); peak RSS {built['peak']:.0f} MiB, after build {built['rss']:.0f} MiB")
         print(f"  counts: {built['counts']}")
         if "facts" in by_kind:
             print(f"  of which precomputed facts (recomputed alone): {by_kind['facts']['seconds']:.1f} s")

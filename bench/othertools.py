@@ -79,6 +79,7 @@ def _percentiles(seconds: list[float]) -> dict:
 
 
 def child_pmapper(folder: Path, queries: int) -> None:
+    import principalmapper
     from principalmapper.common import Graph
     from principalmapper.graphing import edge_identification, gathering
     from principalmapper.querying import query_interface, query_utils
@@ -88,7 +89,8 @@ def child_pmapper(folder: Path, queries: int) -> None:
     gathered = gathering.get_nodes_groups_and_policies(iam)
     gathering.update_admin_status(gathered["nodes"])
     edges = edge_identification.obtain_edges(None, list(edge_identification.checker_map), gathered["nodes"])
-    graph = Graph(gathered["nodes"], edges, gathered["policies"], gathered["groups"], {"account_id": folder.name})
+    graph = Graph(gathered["nodes"], edges, gathered["policies"], gathered["groups"],
+                  {"account_id": folder.name, "pmapper_version": principalmapper.__version__})
     built = time.perf_counter() - started
     rng = random.Random("othertools")
     nodes = graph.nodes
@@ -103,11 +105,11 @@ def child_pmapper(folder: Path, queries: int) -> None:
         return _percentiles(durations)
 
     can = timed(lambda pair: query_interface.search_authorization_for(
-        graph, pair[0], "s3:GetObject", f"arn:aws:s3:::{pair[1]}/reports/summary.csv", {}, None, None, None),
+        graph, pair[0], "s3:GetObject", f"arn:aws:s3:::{pair[1]}/reports/summary.csv", {}),
         [(rng.choice(nodes), rng.choice(buckets)) for _ in range(queries)])
     reachable = timed(lambda node: query_utils.get_search_list(graph, node), [rng.choice(nodes) for _ in range(queries)])
     who_can = timed(lambda bucket: [n for n in nodes if query_interface.search_authorization_for(
-        graph, n, "s3:GetObject", f"arn:aws:s3:::{bucket}/reports/summary.csv", {}, None, None, None).allowed],
+        graph, n, "s3:GetObject", f"arn:aws:s3:::{bucket}/reports/summary.csv", {}).allowed],
         [rng.choice(buckets) for _ in range(max(3, queries // 40))])
     _emit(tool="pmapper", account=folder.name, seconds=built, peak=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
           nodes=len(nodes), edges=len(edges), admins=sum(1 for n in nodes if n.is_admin),
