@@ -8,7 +8,9 @@ import pytest
 
 from ciem.config import (
     DEFAULT_LISTEN,
+    LIMIT_KEYS,
     TOP_LEVEL_KEYS,
+    Limits,
     check_bind_safety,
     is_loopback,
     load_config,
@@ -36,6 +38,8 @@ def test_example_config_loads_and_documents_every_key():
     text = (ROOT / "config" / "example.yaml").read_text()
     for key in TOP_LEVEL_KEYS:
         assert f"\n{key}:" in text or f"\n# {key}:" in text, f"{key} is not documented in config/example.yaml"
+    for key in LIMIT_KEYS:
+        assert f"\n  {key}:" in text, f"limits.{key} is not documented in config/example.yaml"
     for key in ("cert:", "key:", "client_ca:", "tokens_file:", "files:", "live:"):
         assert key in text
 
@@ -57,6 +61,14 @@ def test_defaults_and_relative_paths(tmp_path):
 )
 def test_refresh_interval_forms(value, seconds):
     assert parse_config({"refresh_interval": value}).refresh_interval == seconds
+
+
+def test_limits_defaults_and_overrides():
+    assert parse_config({}).limits == Limits()
+    limits = parse_config({"workers": 16, "limits": {"max_results": 50, "max_concurrent_per_client": 8,
+                                                     "default_deadline_seconds": 2.5}}).limits
+    assert (limits.max_results, limits.max_concurrent_per_client, limits.default_deadline_seconds) == (50, 8, 2.5)
+    assert limits.max_hops == Limits().max_hops and limits.max_message_bytes == Limits().max_message_bytes
 
 
 def test_live_source_keeps_its_options():
@@ -107,6 +119,15 @@ def test_activity_findings_and_sinks(tmp_path):
         ("workers: 0\n", r"ciem.yaml: workers: expected a positive integer"),
         ("insecure_allow_remote_without_tls_and_auth: yes please\n", r"ciem.yaml: insecure_allow_remote_without_tls_and_auth: expected true or false"),
         ("lisen: 127.0.0.1:1\n", r"ciem.yaml: lisen: unknown key"),
+        ("limits: 5\n", r"ciem.yaml: limits: expected a mapping"),
+        ("limits: {max_result: 5}\n", r"ciem.yaml: limits.max_result: unknown key"),
+        ("limits: {max_results: 0}\n", r"ciem.yaml: limits.max_results: expected a positive integer"),
+        ("limits: {max_hops: 17}\n", r"ciem.yaml: limits.max_hops: at most 16"),
+        ("limits: {max_identifiers_per_enrich: 1.5}\n", r"ciem.yaml: limits.max_identifiers_per_enrich: expected a positive"),
+        ("workers: 4\nlimits: {max_concurrent_per_client: 4}\n",
+         r"ciem.yaml: limits.max_concurrent_per_client: must be below workers \(4\)"),
+        ("limits: {default_deadline_seconds: 0}\n", r"ciem.yaml: limits.default_deadline_seconds: expected a number"),
+        ("max_message_bytes: 1024\n", r"ciem.yaml: max_message_bytes: unknown key"),
         ("- just a list\n", r"ciem.yaml: \(top level\): expected a mapping"),
         ("listen: [unclosed\n", r"ciem.yaml: not valid YAML \(line 2, column 1\)"),
     ],

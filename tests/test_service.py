@@ -17,6 +17,7 @@ from ciem.pipeline import IndexHolder, SourceSpec
 from ciem.providers import new_manager
 from ciem.service import Answers, CiemServer, SERVICE_NAMES, _Calls
 from ciem.v1 import ciem_pb2 as pb
+from ciem.v1 import ciem_pb2_grpc as pb_grpc
 
 import core_builders
 from estate_provider import EstateProvider
@@ -525,3 +526,134 @@ def test_a_bad_sink_is_a_config_error_naming_the_file(tmp_path):
     config = parse_config({"listen": "127.0.0.1:0", "sinks": [{"kind": "carrier-pigeon"}]}, tmp_path / "ciem.yaml")
     with pytest.raises(ConfigError, match=r"ciem.yaml: sinks\[0\].kind: no installed plugin makes 'carrier-pigeon'"):
         CiemServer(config, IndexHolder(specs=[], manager=make_manager()), make_manager())
+
+
+# -- limits -----------------------------------------------------------------------------------------
+
+HOG, FAIR = "hog token", "fair token"
+
+
+@pytest.fixture
+def limited(tmp_path, export):
+    """A server with two tokens and small limits; yields a function giving a stub per token."""
+    from ciem.security import token_hash
+
+    (tmp_path / "tokens").write_text(f"hog {token_hash(HOG)}\nfair {token_hash(FAIR)}\n")
+    manager = make_manager()
+    holder = IndexHolder(specs=[SourceSpec(path=export)], manager=manager)
+    config = parse_config({
+        "listen": "127.0.0.1:0", "auth": {"tokens_file": "tokens"}, "audit_log": "audit.jsonl", "workers": 6,
+        "limits": {"max_results": 2, "max_hops": 3, "max_identifiers_per_enrich": 3, "max_concurrent_per_client": 2,
+                   "default_deadline_seconds": 0.5},
+    }, tmp_path / "ciem.yaml")
+    server = CiemServer(config, holder, manager)
+    holder.refresh()
+    port = server.start()
+    channels = []
+
+    def stub(token: str):
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        channels.append(channel)
+        return pb_grpc.AccessServiceStub(channel), (("authorization", f"Bearer {token}"),)
+
+    stub.port = port
+    yield stub
+    for channel in channels:
+        channel.close()
+    server.stop(0)
+
+
+def test_request_limits_are_invalid_argument_naming_the_limit(limited):
+    access, metadata = limited(FAIR)
+    with pytest.raises(grpc.RpcError) as raised:
+        access.Enrich(pb.EnrichRequest(identifiers=["tc:alice", "tc:bob", "tc:ci", "tc:eve"]), metadata=metadata,
+                      timeout=10)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "at most 3 identifiers" in raised.value.details() and "max_identifiers_per_enrich" in raised.value.details()
+    assert len(access.Enrich(pb.EnrichRequest(identifiers=["tc:alice", "tc:bob", "tc:ci"]), metadata=metadata,
+                             timeout=10).summaries) == 3
+    with pytest.raises(grpc.RpcError) as raised:
+        list(access.WhoCan(pb.WhoCanRequest(resource="x", max_hops=4), metadata=metadata, timeout=10))
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "limits.max_hops" in raised.value.details()
+
+
+def test_answers_stop_at_max_results(limited, tmp_path):
+    access, metadata = limited(FAIR)
+    received = []
+    with pytest.raises(grpc.RpcError) as raised:
+        for message in access.Reach(pb.ReachRequest(identity="tc:alice", max_hops=3), metadata=metadata, timeout=10):
+            received.append(message)
+    assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "limits.max_results" in raised.value.details()
+    assert len(received) == 2 and received[0].identity.id == "tc:alice"
+    # An answer of exactly max_results messages is complete: bob and his one grant.
+    messages = list(access.Reach(pb.ReachRequest(identity="tc:bob", max_hops=3), metadata=metadata, timeout=10))
+    assert len(messages) == 2 and messages[0].identity.id == "tc:bob" and messages[1].HasField("entry")
+    records = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert any(r["method"] == "Reach" and r["result"] == "RESOURCE_EXHAUSTED" and r["count"] == 2 for r in records)
+    # A findings page holds at most max_results findings; the next page token continues the listing.
+    with grpc.insecure_channel(f"127.0.0.1:{limited.port}") as channel:
+        findings = pb_grpc.FindingsServiceStub(channel)
+        first = findings.ListFindings(pb.ListFindingsRequest(page_size=50), metadata=metadata, timeout=10)
+        assert len(first.findings) == 2 and first.total_size == 3 and first.next_page_token
+        rest = findings.ListFindings(pb.ListFindingsRequest(page_size=50, page_token=first.next_page_token),
+                                     metadata=metadata, timeout=10)
+    assert len(rest.findings) == 1 and not rest.next_page_token
+
+
+def test_a_client_over_its_concurrency_limit_is_refused_at_once_while_others_are_served(limited, monkeypatch):
+    import threading
+    import time
+
+    from ciem import queries
+
+    entered, release = threading.Semaphore(0), threading.Event()
+    enrich = queries.enrich
+
+    def slow_enrich(index, identifiers, manager):
+        if "slow" in identifiers:
+            entered.release()
+            release.wait(20)
+        return enrich(index, [i for i in identifiers if i != "slow"], manager)
+
+    monkeypatch.setattr(queries, "enrich", slow_enrich)
+    hog, hog_metadata = limited(HOG)
+    fair, fair_metadata = limited(FAIR)
+    held = [hog.Enrich.future(pb.EnrichRequest(identifiers=["slow"]), metadata=hog_metadata, timeout=30)
+            for _ in range(2)]
+    try:
+        for _ in held:
+            assert entered.acquire(timeout=10)
+        started = time.monotonic()
+        with pytest.raises(grpc.RpcError) as raised:
+            hog.Enrich(pb.EnrichRequest(identifiers=["tc:bob"]), metadata=hog_metadata, timeout=10)
+        assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "'hog'" in raised.value.details() and "max_concurrent_per_client" in raised.value.details()
+        assert time.monotonic() - started < 2  # refused, not queued behind the held calls
+        with pytest.raises(grpc.RpcError) as raised:  # streams count too
+            list(hog.Reach(pb.ReachRequest(identity="tc:bob"), metadata=hog_metadata, timeout=10))
+        assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert fair.Enrich(pb.EnrichRequest(identifiers=["tc:bob"]), metadata=fair_metadata,
+                           timeout=10).summaries[0].identity.id == "tc:bob"
+    finally:
+        release.set()
+    assert all(call.result().summaries == [] for call in held)
+    assert hog.Enrich(pb.EnrichRequest(identifiers=["tc:bob"]), metadata=hog_metadata, timeout=10).summaries
+
+
+def test_the_default_deadline_applies_when_the_client_sets_none(limited, monkeypatch):
+    import time
+
+    from ciem import queries
+
+    enrich = queries.enrich
+
+    def late_enrich(index, identifiers, manager):
+        time.sleep(0.7)  # the answer is ready after the 0.5-second default deadline
+        return enrich(index, identifiers, manager)
+
+    monkeypatch.setattr(queries, "enrich", late_enrich)
+    access, metadata = limited(FAIR)
+    with pytest.raises(grpc.RpcError) as raised:
+        access.Enrich(pb.EnrichRequest(identifiers=["tc:bob"]), metadata=metadata)
+    assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert access.Enrich(pb.EnrichRequest(identifiers=["tc:bob"]), metadata=metadata, timeout=5).summaries

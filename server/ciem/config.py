@@ -17,6 +17,7 @@ import yaml
 from ciem.errors import ConfigError
 from ciem.findings.config import FindingsConfig, parse_findings_config
 from ciem.pipeline import ActivitySpec, SourceSpec
+from ciem.queries import MAX_HOPS_LIMIT
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -40,6 +41,24 @@ class AuthConfig:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What one call, and one client, may ask of the server (``limits`` in the configuration)."""
+
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES  # largest message sent or received
+    max_results: int = 10_000  # messages per streamed answer (then RESOURCE_EXHAUSTED); findings per page
+    max_hops: int = MAX_HOPS_LIMIT  # the largest max_hops a request may ask for
+    max_identifiers_per_enrich: int = 1000
+    max_concurrent_per_client: int = 4  # calls in flight per token (per peer host without auth)
+    default_deadline_seconds: float = 60.0  # when the client sets no deadline; not applied to Refresh
+
+
+LIMIT_KEYS = {
+    "max_message_bytes", "max_results", "max_hops", "max_identifiers_per_enrich", "max_concurrent_per_client",
+    "default_deadline_seconds",
+}
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None = None
     listen: str = DEFAULT_LISTEN
@@ -54,14 +73,14 @@ class Config:
     auth: AuthConfig | None = None
     audit_log: Path | None = None
     insecure_allow_remote_without_tls_and_auth: bool = False
-    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    limits: Limits = Limits()
     workers: int = DEFAULT_WORKERS
     shutdown_grace: float = DEFAULT_GRACE_SECONDS
 
 
 TOP_LEVEL_KEYS = {
     "listen", "state_dir", "refresh_interval", "sources", "activity", "findings", "sinks", "tls", "auth",
-    "audit_log", "insecure_allow_remote_without_tls_and_auth", "max_message_bytes", "workers", "shutdown_grace",
+    "audit_log", "insecure_allow_remote_without_tls_and_auth", "limits", "workers", "shutdown_grace",
 }
 # Options of activity sources and sinks that name files: relative ones are taken from the
 # configuration file's folder (the built-in sinks' and providers' path options).
@@ -96,6 +115,7 @@ def parse_config(raw: Any, path: Path | None = None) -> Config:
     parse_listen(listen, reader.where("listen"))
     tls = _tls(reader, top.get("tls"))
     auth = _auth(reader, top.get("auth"))
+    workers = reader.positive_int(top.get("workers", DEFAULT_WORKERS), "workers")
     return Config(
         path=path,
         listen=listen,
@@ -115,8 +135,8 @@ def parse_config(raw: Any, path: Path | None = None) -> Config:
         insecure_allow_remote_without_tls_and_auth=reader.boolean(
             top.get("insecure_allow_remote_without_tls_and_auth", False), "insecure_allow_remote_without_tls_and_auth"
         ),
-        max_message_bytes=reader.positive_int(top.get("max_message_bytes", DEFAULT_MAX_MESSAGE_BYTES), "max_message_bytes"),
-        workers=reader.positive_int(top.get("workers", DEFAULT_WORKERS), "workers"),
+        limits=_limits(reader, top.get("limits"), workers),
+        workers=workers,
         shutdown_grace=reader.non_negative_number(top.get("shutdown_grace", DEFAULT_GRACE_SECONDS), "shutdown_grace"),
     )
 
@@ -313,6 +333,30 @@ def _findings(reader: _Reader, value: Any) -> FindingsConfig:
         return parse_findings_config(value, "findings")
     except ConfigError as error:
         raise ConfigError(f"{reader.path}: {error}" if reader.path is not None else str(error)) from None
+
+
+def _limits(reader: _Reader, value: Any, workers: int) -> Limits:
+    """``limits``: every key optional; max_concurrent_per_client must stay below ``workers`` so that
+    one client can never hold every thread that serves calls."""
+    if value is None:
+        return Limits()
+    item = reader.mapping(value, "limits")
+    reader.no_unknown_keys(item, LIMIT_KEYS, "limits")
+    defaults = Limits()
+    numbers = {
+        key: reader.positive_int(item.get(key, getattr(defaults, key)), f"limits.{key}")
+        for key in LIMIT_KEYS - {"default_deadline_seconds"}
+    }
+    if numbers["max_hops"] > MAX_HOPS_LIMIT:
+        raise reader.fail("limits.max_hops", f"at most {MAX_HOPS_LIMIT}, got {numbers['max_hops']}")
+    if numbers["max_concurrent_per_client"] >= workers:
+        raise reader.fail("limits.max_concurrent_per_client",
+                          f"must be below workers ({workers}) so that one client cannot hold every worker, "
+                          f"got {numbers['max_concurrent_per_client']}")
+    deadline = item.get("default_deadline_seconds", defaults.default_deadline_seconds)
+    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or deadline <= 0:
+        raise reader.fail("limits.default_deadline_seconds", f"expected a number of seconds > 0, got {deadline!r}")
+    return Limits(**numbers, default_deadline_seconds=float(deadline))
 
 
 def _tls(reader: _Reader, value: Any) -> TlsConfig | None:

@@ -34,12 +34,17 @@ from ciem.errors import CiemError, ConfigError
 from ciem.v1 import ciem_pb2 as pb
 
 UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.Health/",)
+LIMITED_PREFIX = "/ciem.v1."  # the calls ConcurrencyLimiter counts (not health or reflection)
 _HASH = re.compile(r"^[0-9a-fA-F]{64}$")
 _SCOPE_KEYS = ("providers", "accounts")
 
 
 class OutOfScopeError(CiemError):
     """A scoped token asked about something outside its scope (PERMISSION_DENIED)."""
+
+
+class LimitExceededError(CiemError):
+    """A call went over one of the configured limits that retrying later may clear (RESOURCE_EXHAUSTED)."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,78 @@ def _refusal(handler: grpc.RpcMethodHandler | None) -> grpc.RpcMethodHandler:
     if handler is not None and handler.response_streaming:
         return grpc.unary_stream_rpc_method_handler(deny)
     return grpc.unary_unary_rpc_method_handler(deny)
+
+
+class ConcurrencyLimiter(grpc.ServerInterceptor):
+    """Refuses a ciem call at once (RESOURCE_EXHAUSTED, never queued) when its client already has
+    ``limit`` calls in flight, so that one client cannot hold the threads that serve the others.
+
+    A client is the name of its token when auth is configured, else the peer's host (all its
+    connections together).
+    """
+
+    def __init__(self, limit: int, auth: TokenAuth | None = None):
+        self.limit = limit
+        self.auth = auth
+        self._lock = threading.Lock()
+        self._in_flight: dict[str, int] = {}
+
+    def client(self, context: grpc.ServicerContext) -> str:
+        caller = self.auth.caller(context.invocation_metadata()) if self.auth is not None else None
+        return f"token {caller.name!r}" if caller is not None else f"peer {peer_host(context.peer())}"
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        if handler is None or not handler_call_details.method.startswith(LIMITED_PREFIX):
+            return handler
+        if handler.unary_unary is not None:
+            return handler._replace(unary_unary=self._limited_unary(handler.unary_unary))
+        if handler.unary_stream is not None:
+            return handler._replace(unary_stream=self._limited_stream(handler.unary_stream))
+        return handler
+
+    def _limited_unary(self, behavior):
+        def limited(request, context):
+            client = self._acquire(context)
+            try:
+                return behavior(request, context)
+            finally:
+                self._release(client)
+        return limited
+
+    def _limited_stream(self, behavior):
+        def limited(request, context):
+            client = self._acquire(context)
+            try:
+                yield from behavior(request, context)
+            finally:  # also when the caller cancels and the generator is closed
+                self._release(client)
+        return limited
+
+    def _acquire(self, context: grpc.ServicerContext) -> str:
+        client = self.client(context)
+        with self._lock:
+            held = self._in_flight.get(client, 0)
+            if held < self.limit:
+                self._in_flight[client] = held + 1
+                return client
+        context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                      f"{client} already has {self.limit} calls in flight (limits.max_concurrent_per_client); "
+                      "retry when one has finished")
+
+    def _release(self, client: str) -> None:
+        with self._lock:
+            held = self._in_flight.pop(client) - 1
+            if held:
+                self._in_flight[client] = held
+
+
+def peer_host(peer: str) -> str:
+    """``ipv4:10.0.0.5:41234`` -> ``ipv4:10.0.0.5``, ``ipv6:[::1]:41234`` -> ``ipv6:[::1]``; other
+    peers (unix sockets) as given."""
+    if peer.startswith(("ipv4:", "ipv6:")):
+        return peer.rsplit(":", 1)[0]
+    return peer
 
 
 class AuditLog:

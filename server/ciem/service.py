@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from concurrent import futures
 from typing import Callable, Iterator
 
@@ -19,18 +20,20 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from ciem import convert, findings_feed, queries, usage
-from ciem.config import Config, check_bind_safety
+from ciem.config import Config, Limits, check_bind_safety
 from ciem.errors import CiemError, ConfigError, InputError, NoIndexError, NotFoundError, QueryError, SourceError
 from ciem.findings_feed import FindingsFeed, make_feed
 from ciem.index import EffectiveAccessIndex
 from ciem.pipeline import IndexHolder
-from ciem.security import AuditLog, Caller, OutOfScopeError, TokenAuth, restrict, server_credentials
+from ciem.security import (AuditLog, Caller, ConcurrencyLimiter, LimitExceededError, OutOfScopeError, TokenAuth,
+                           restrict, server_credentials)
 from ciem.v1 import ciem_pb2 as pb
 from ciem.v1 import ciem_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
 
-MAX_ENRICH_IDENTIFIERS = 1000
+# gRPC reports "no deadline" as a remaining time of about 292 years; anything longer counts as none.
+_NO_CLIENT_DEADLINE_SECONDS = 1e9
 ADMIN_METHODS = frozenset(pb.DESCRIPTOR.services_by_name["AdminService"].methods_by_name)
 SERVICE_NAMES = tuple(service.full_name for service in pb.DESCRIPTOR.services_by_name.values())
 
@@ -38,13 +41,16 @@ SERVICE_NAMES = tuple(service.full_name for service in pb.DESCRIPTOR.services_by
 class Answers:
     """The API's answers from ``holder``'s current index, as ciem.v1 messages.
 
-    Raises ciem errors; the servicers turn them into status codes.
+    Raises ciem errors; the servicers turn them into status codes. ``limits`` caps max_hops, the
+    identifiers of one Enrich and the findings of one page.
     """
 
-    def __init__(self, holder: IndexHolder, manager: pluggy.PluginManager, feed: FindingsFeed | None = None):
+    def __init__(self, holder: IndexHolder, manager: pluggy.PluginManager, feed: FindingsFeed | None = None,
+                 limits: Limits = Limits()):
         self.holder = holder
         self.manager = manager
         self.feed = feed
+        self.limits = limits
 
     def index(self) -> EffectiveAccessIndex:
         index = self.holder.current
@@ -61,7 +67,7 @@ class Answers:
         result = queries.reach(
             index,
             start.id,
-            max_hops=_hops(request),
+            max_hops=self._hops(request),
             action_filter=queries.ActionFilter(
                 tuple(request.services), tuple(request.actions), tuple(request.access_levels)
             ),
@@ -78,7 +84,7 @@ class Answers:
             action_filter=queries.ActionFilter(
                 tuple(request.services), tuple(request.actions), tuple(request.access_levels)
             ),
-            max_hops=_hops(request),
+            max_hops=self._hops(request),
         )
         return convert.who_can_responses(result, index.resources.get(request.resource))
 
@@ -92,8 +98,10 @@ class Answers:
     def enrich(self, request: pb.EnrichRequest) -> pb.EnrichResponse:
         if not request.identifiers:
             raise QueryError("give at least one identifier")
-        if len(request.identifiers) > MAX_ENRICH_IDENTIFIERS:
-            raise QueryError(f"at most {MAX_ENRICH_IDENTIFIERS} identifiers per call, not {len(request.identifiers)}")
+        most = self.limits.max_identifiers_per_enrich
+        if len(request.identifiers) > most:
+            raise QueryError(f"at most {most} identifiers per call (limits.max_identifiers_per_enrich), "
+                             f"not {len(request.identifiers)}")
         summaries = queries.enrich(self.index(), list(request.identifiers), self.manager)
         return pb.EnrichResponse(summaries=[convert.summary(s) for s in summaries])
 
@@ -114,6 +122,11 @@ class Answers:
         scan = self.feed.latest if self.feed is not None else None
         if scan is None:
             raise NoIndexError("no findings yet: the first scan runs once the first index is built")
+        if (request.page_size or findings_feed.DEFAULT_PAGE_SIZE) > self.limits.max_results:
+            capped = pb.ListFindingsRequest()
+            capped.CopyFrom(request)
+            capped.page_size = self.limits.max_results  # fewer per page; page tokens do not depend on it
+            request = capped
         selected = findings_feed.select(scan, request, caller.allows if caller is not None else None)
         start, end, following = findings_feed.page_bounds(
             scan, request, len(selected), caller.describe() if caller is not None else "")
@@ -125,15 +138,20 @@ class Answers:
             scanned_at=convert.timestamp(scan.at),
         )
 
+    def _hops(self, request: pb.ReachRequest | pb.WhoCanRequest) -> int:
+        cap = self.limits.max_hops
+        if not request.HasField("max_hops"):
+            return min(queries.DEFAULT_MAX_HOPS, cap)
+        if request.max_hops > cap:
+            raise QueryError(f"max_hops must be between 0 and {cap}, not {request.max_hops} (limits.max_hops)")
+        return request.max_hops
+
     def get_index_status(self, request: pb.GetIndexStatusRequest) -> pb.IndexStatus:
         return convert.index_status(queries.status(self.index()))
 
     def refresh(self, request: pb.RefreshRequest) -> pb.RefreshResponse:
         return pb.RefreshResponse(status=convert.index_status(queries.status(self.holder.refresh())))
 
-
-def _hops(request: pb.ReachRequest | pb.WhoCanRequest) -> int:
-    return request.max_hops if request.HasField("max_hops") else queries.DEFAULT_MAX_HOPS
 
 
 def status_code(error: BaseException) -> tuple[grpc.StatusCode, str]:
@@ -146,6 +164,8 @@ def status_code(error: BaseException) -> tuple[grpc.StatusCode, str]:
         return grpc.StatusCode.UNAVAILABLE, str(error)
     if isinstance(error, OutOfScopeError):
         return grpc.StatusCode.PERMISSION_DENIED, str(error)
+    if isinstance(error, LimitExceededError):
+        return grpc.StatusCode.RESOURCE_EXHAUSTED, str(error)
     if isinstance(error, (InputError, SourceError, ConfigError)):
         return grpc.StatusCode.FAILED_PRECONDITION, str(error)
     return grpc.StatusCode.INTERNAL, "internal error; the server log has the details"
@@ -160,13 +180,25 @@ def _result_count(message) -> int:
 
 
 class _Calls:
-    """Runs one RPC: token scope, audit, deadline checks between streamed messages, errors as status
-    codes."""
+    """Runs one RPC: token scope, audit, deadline checks between streamed messages and once an answer
+    is ready, the cap on streamed messages, errors as status codes."""
 
     def __init__(self, answers: Answers, audit: AuditLog | None, auth: TokenAuth | None = None):
         self.answers = answers
         self.audit = audit
         self.auth = auth
+        self.limits = answers.limits
+
+    def _deadline(self, method: str, context: grpc.ServicerContext) -> float | None:
+        """The call's deadline on the time.monotonic() clock: the client's, else
+        limits.default_deadline_seconds from now; None for an admin call without one (a Refresh
+        takes as long as its sources take)."""
+        remaining = context.time_remaining()
+        if remaining is None or remaining > _NO_CLIENT_DEADLINE_SECONDS:
+            if method in ADMIN_METHODS:
+                return None
+            remaining = self.limits.default_deadline_seconds
+        return time.monotonic() + remaining
 
     def _scoped_caller(self, method: str, context: grpc.ServicerContext) -> Caller | None:
         """The caller when its token is scoped (admin calls refused), else None."""
@@ -180,6 +212,7 @@ class _Calls:
     def unary(self, method: str, request, context: grpc.ServicerContext, answer: Callable, *,
               filters_by_caller: bool = False):
         """``filters_by_caller``: ``answer(request, caller)`` applies a scoped caller's scope itself."""
+        deadline = self._deadline(method, context)
         try:
             caller = self._scoped_caller(method, context)
             if filters_by_caller:
@@ -188,7 +221,7 @@ class _Calls:
                 response = answer(request)
                 if caller is not None:
                     response = restrict(caller, response)
-            _check_deadline(context)
+            _check_deadline(deadline)
         except Exception as error:  # every error becomes a status; internals stay in the log
             self._fail(method, request, context, error, 0)
         self._record(method, request, context, "OK", _result_count(response))
@@ -196,12 +229,17 @@ class _Calls:
 
     def stream(self, method: str, request, context: grpc.ServicerContext, answer: Callable) -> Iterator:
         sent = 0
+        deadline = self._deadline(method, context)
         try:
             caller = self._scoped_caller(method, context)
             for message in answer(request):
+                if sent == self.limits.max_results:
+                    raise LimitExceededError(
+                        f"the answer has more than {sent} messages (limits.max_results); narrow it with filters "
+                        "or a smaller max_hops")
                 if caller is not None and sent == 0:
                     message = restrict(caller, message)  # the first message names the subject
-                _check_deadline(context)
+                _check_deadline(deadline)
                 if not context.is_active():
                     self._record(method, request, context, "CANCELLED", sent)
                     return
@@ -233,9 +271,8 @@ class _DeadlineExceeded(Exception):
     pass
 
 
-def _check_deadline(context: grpc.ServicerContext) -> None:
-    remaining = context.time_remaining()
-    if remaining is not None and remaining <= 0:
+def _check_deadline(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() >= deadline:
         raise _DeadlineExceeded()
 
 
@@ -305,11 +342,12 @@ class CiemServer:
         auth = TokenAuth.from_file(config.auth.tokens_file) if config.auth is not None else None
         audit = AuditLog(config.audit_log, auth) if config.audit_log is not None else None
         self.feed = make_feed(config, manager)
-        calls = _Calls(Answers(holder, manager, self.feed), audit, auth)
-        interceptors = [auth] if auth is not None else []
+        calls = _Calls(Answers(holder, manager, self.feed, config.limits), audit, auth)
+        limiter = ConcurrencyLimiter(config.limits.max_concurrent_per_client, auth)
+        interceptors = [auth, limiter] if auth is not None else [limiter]
         options = [
-            ("grpc.max_send_message_length", config.max_message_bytes),
-            ("grpc.max_receive_message_length", config.max_message_bytes),
+            ("grpc.max_send_message_length", config.limits.max_message_bytes),
+            ("grpc.max_receive_message_length", config.limits.max_message_bytes),
         ]
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="ciem-rpc"),
