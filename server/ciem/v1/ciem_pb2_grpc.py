@@ -92,7 +92,9 @@ class AccessServiceServicer:
         Server-streaming rather than paged: the answer is computed once from one index snapshot and then
         sent entry by entry. Paging would either recompute the answer for every page or keep per-caller
         state on the server, and a refresh between two pages would mix answers from two indexes. A
-        caller that has seen enough cancels the stream.
+        caller that has seen enough cancels the stream. A stream sends at most the server's
+        limits.max_results messages: a longer answer ends with RESOURCE_EXHAUSTED after that many, so a
+        stream that ends OK is always complete.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -100,7 +102,7 @@ class AccessServiceServicer:
 
     def WhoCan(self, request, context):
         """Who can act on a resource: holders of a matching grant, and every identity that can become a
-        holder. Server-streaming for the same reasons as Reach.
+        holder. Server-streaming for the same reasons as Reach, with the same limits.max_results cap.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
