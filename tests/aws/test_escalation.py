@@ -102,16 +102,20 @@ PASS_ROLE_CASES = [
      "+bedrock-agentcore:InvokeCodeInterpreter", "bedrock-agentcore.amazonaws.com",
      ["bedrock-agentcore:CreateCodeInterpreter", "bedrock-agentcore:StartCodeInterpreterSession",
       "bedrock-agentcore:InvokeCodeInterpreter"], "deny"),
+    ("iam:PassRole+batch:RegisterJobDefinition+batch:SubmitJob", "ecs-tasks.amazonaws.com",
+     ["batch:RegisterJobDefinition", "batch:SubmitJob"], "passed-to-service"),
+    ("iam:PassRole+codestar:CreateProject", "codestar.amazonaws.com", ["codestar:CreateProject"], "passrole-resource"),
 ]
 
 
 # The iam:PassedToService value where it is not the service the role trusts.
 PASSED_TO = {"tasks.apprunner.amazonaws.com": "apprunner.amazonaws.com"}
+PASSED_TO_BY_METHOD = {"iam:PassRole+batch:RegisterJobDefinition+batch:SubmitJob": "batch.amazonaws.com"}
 
 
-def _pass_role_estate(service: str, actions: list[str], blocker: str = ""):
+def _pass_role_estate(method: str, service: str, actions: list[str], blocker: str = ""):
     passed_to = "cloudformation.amazonaws.com" if blocker == "passed-to-service" and service != "cloudformation.amazonaws.com" \
-        else PASSED_TO.get(service, service)
+        else PASSED_TO_BY_METHOD.get(method) or PASSED_TO.get(service, service)
     passable = role_arn("other") if blocker == "passrole-resource" else TARGET
     statements = [allow(actions), allow("iam:PassRole", passable,
                                         condition={"StringEquals": {"iam:PassedToService": passed_to}})]
@@ -130,9 +134,9 @@ def _pass_role_estate(service: str, actions: list[str], blocker: str = ""):
 
 @pytest.mark.parametrize("method, service, actions, blocker", PASS_ROLE_CASES, ids=[c[0] for c in PASS_ROLE_CASES])
 def test_pass_role_to_new_resource(method, service, actions, blocker):
-    [edge] = _escalations(_pass_role_estate(service, actions), method)
+    [edge] = _escalations(_pass_role_estate(method, service, actions), method)
     assert edge.conditions == () and "iam:PassRole" in edge.permissions and edge.reference.startswith("https://")
-    assert not _escalations(_pass_role_estate(service, actions, blocker), method), f"{blocker} should block {method}"
+    assert not _escalations(_pass_role_estate(method, service, actions, blocker), method), f"{blocker} should block {method}"
 
 
 def test_ec2_without_instance_profile_is_possible_when_the_caller_can_make_one():
@@ -157,18 +161,50 @@ def test_datapipeline_also_passes_emr_roles():
                                 "+datapipeline:ActivatePipeline")
 
 
+def test_emr_run_job_flow_needs_the_job_flow_role_and_a_passable_service_role():
+    method = "iam:PassRole+elasticmapreduce:RunJobFlow"
+    to_emr = {"StringEquals": {"iam:PassedToService": "elasticmapreduce.amazonaws.com"}}
+    service_role = role("emr-service", service_trust("elasticmapreduce.amazonaws.com"))
+    can_pass_both = [allow("elasticmapreduce:RunJobFlow"),
+                     allow("iam:PassRole", [TARGET, role_arn("emr-service")], condition=to_emr)]
+    result = _estate(can_pass_both, trust=service_trust("ec2.amazonaws.com"), profile=True, extra_roles=[service_role])
+    [edge] = _escalations(result, method)
+    assert edge.resources == (TARGET,)
+    # The job flow role alone is not enough: the cluster needs a service role the caller may pass.
+    only_target = [allow("elasticmapreduce:RunJobFlow"), allow("iam:PassRole", TARGET, condition=to_emr)]
+    blocked = _estate(only_target, trust=service_trust("ec2.amazonaws.com"), profile=True, extra_roles=[service_role])
+    assert not _escalations(blocked, method)
+
+
 # --- existing resources that run as a role -----------------------------------------------------------
 
-def _instance(state: str = "running") -> dict[str, Any]:
-    return {"Instances": [{"InstanceId": "i-1", "Placement": {"AvailabilityZone": "us-east-1a"},
-                           "IamInstanceProfile": {"Arn": f"arn:aws:iam::{A}:instance-profile/target"},
-                           "State": {"Name": state}}]}
+def _instance(state: str = "running", profile: str = "target") -> dict[str, Any]:
+    instance = {"InstanceId": "i-1", "Placement": {"AvailabilityZone": "us-east-1a"}, "State": {"Name": state}}
+    if profile:
+        instance["IamInstanceProfile"] = {"Arn": f"arn:aws:iam::{A}:instance-profile/{profile}"}
+    return {"Instances": [instance]}
+
+
+SSM_ONLINE = {"ssm": {"InstanceInformationList": [{"InstanceId": "i-1", "PingStatus": "Online"}]}}
+
+
+def _ecs_service(role: str, exec_enabled: bool = True) -> dict[str, Any]:
+    definition = f"arn:aws:ecs:{REGION}:{A}:task-definition/td:1"
+    return {"ecs": {"TaskDefinitions": [{"taskDefinitionArn": definition, "family": "td", "taskRoleArn": role}],
+                    "Services": [{"serviceArn": f"arn:aws:ecs:{REGION}:{A}:service/c/svc", "serviceName": "svc",
+                                  "clusterArn": f"arn:aws:ecs:{REGION}:{A}:cluster/c", "taskDefinition": definition,
+                                  "enableExecuteCommand": exec_enabled, "runningCount": 1}]}}
 
 
 RESOURCES = {
     "lambda": lambda role: {"lambda": {"Functions": [{"FunctionArn": f"arn:aws:lambda:{REGION}:{A}:function:fn",
                                                       "FunctionName": "fn", "Role": role, "Region": REGION}]}},
-    "ec2": lambda role: {"ec2": _instance(), "ssm": {"InstanceInformationList": [{"InstanceId": "i-1", "PingStatus": "Online"}]}},
+    "ec2": lambda role: {"ec2": _instance(), **SSM_ONLINE},
+    "ec2-profiled": lambda role: {"ec2": _instance(profile="current"), **SSM_ONLINE},
+    "ec2-profiled-unmanaged": lambda role: {"ec2": _instance(profile="current")},
+    "ec2-bare": lambda role: {"ec2": _instance(profile=""), **SSM_ONLINE},
+    "ecs-exec": _ecs_service,
+    "ecs-exec-disabled": lambda role: _ecs_service(role, exec_enabled=False),
     "ec2-stopped": lambda role: {"ec2": _instance("stopped")},
     "ec2-unmanaged": lambda role: {"ec2": _instance()},
     "stack": lambda role: {"cloudformation": {"Stacks": [{"StackId": f"arn:aws:cloudformation:{REGION}:{A}:stack/st/1",
@@ -210,6 +246,7 @@ EXISTING_CASES = [
     ("sagemaker:CreateNotebookInstanceLifecycleConfig+sagemaker:UpdateNotebookInstance",
      ["sagemaker:CreateNotebookInstanceLifecycleConfig", "sagemaker:StopNotebookInstance", "sagemaker:UpdateNotebookInstance",
       "sagemaker:StartNotebookInstance"], "notebook", "no-role"),
+    ("ecs:ExecuteCommand", ["ecs:ExecuteCommand"], "ecs-exec", "ecs-exec-disabled"),
 ]
 
 
@@ -249,6 +286,12 @@ SWITCH_CASES = [
      ["ecs:RegisterTaskDefinition", "ecs:UpdateService"], "service", "deny"),
     ("iam:PassRole+apprunner:UpdateService", "tasks.apprunner.amazonaws.com", ["apprunner:UpdateService"], "apprunner",
      "passed-to-service"),
+    # An instance with no profile takes one; the look-alike already has one (it must be replaced instead).
+    ("iam:PassRole+ec2:AssociateIamInstanceProfile", "ec2.amazonaws.com",
+     ["ec2:AssociateIamInstanceProfile", "ssm:StartSession"], "ec2-bare", "ec2-profiled"),
+    # The look-alike instance is not SSM-managed: the caller cannot run code on it.
+    ("iam:PassRole+ec2:ReplaceIamInstanceProfileAssociation", "ec2.amazonaws.com",
+     ["ec2:ReplaceIamInstanceProfileAssociation", "ssm:SendCommand"], "ec2-profiled", "ec2-profiled-unmanaged"),
 ]
 
 
@@ -258,8 +301,8 @@ def _switch_estate(service: str, actions: list[str], kind: str, blocker: str = "
     passable = role_arn("other") if blocker == "passrole-resource" else TARGET
     statements = [allow(actions, scope), allow("iam:PassRole", passable,
                                                condition={"StringEquals": {"iam:PassedToService": passed_to}})]
-    resources = {} if blocker == "no-resource" else RESOURCES[kind](role_arn("current"))
-    return _estate(statements, trust=service_trust(service), resources=resources,
+    resources = {} if blocker == "no-resource" else RESOURCES[blocker if blocker in RESOURCES else kind](role_arn("current"))
+    return _estate(statements, trust=service_trust(service), resources=resources, profile=True,
                    blocker=blocker if blocker in ("boundary", "scp", "deny") else "", last_action=actions[-1])
 
 
@@ -268,6 +311,27 @@ def test_switch_existing_resource_to_a_passed_role(method, service, actions, kin
     [edge] = _escalations(_switch_estate(service, actions, kind), method)
     assert edge.resources[0] == TARGET and len(edge.resources) == 2
     assert not _escalations(_switch_estate(service, actions, kind, blocker), method), f"{blocker} should block {method}"
+
+
+def test_a_profile_swap_reaches_an_unmanaged_instance_through_its_user_data():
+    method = "iam:PassRole+ec2:ReplaceIamInstanceProfileAssociation"
+    user_data = ["ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances"]
+    swap = ["ec2:ReplaceIamInstanceProfileAssociation", *user_data]
+    assert _escalations(_switch_estate("ec2.amazonaws.com", swap, "ec2-profiled-unmanaged"), method)
+    # Without stopping it, new user data never runs.
+    no_stop = [a for a in swap if a != "ec2:StopInstances"]
+    assert not _escalations(_switch_estate("ec2.amazonaws.com", no_stop, "ec2-profiled-unmanaged"), method)
+
+
+def test_ecs_exec_needs_a_running_task():
+    resources = _ecs_service(TARGET)
+    resources["ecs"]["Services"][0]["runningCount"] = 0
+    assert not _escalations(_estate([allow("ecs:ExecuteCommand")], resources=resources), "ecs:ExecuteCommand")
+    # ExecuteCommand is authorized on the cluster and on the task: allowed on another cluster's tasks only, no edge.
+    other = f"arn:aws:ecs:{REGION}:{A}:task/other/*"
+    blocked = _estate([allow("ecs:ExecuteCommand", [f"arn:aws:ecs:{REGION}:{A}:cluster/c", other])],
+                      resources=_ecs_service(TARGET))
+    assert not _escalations(blocked, "ecs:ExecuteCommand")
 
 
 # --- IAM -------------------------------------------------------------------------------------------
@@ -420,7 +484,7 @@ def test_every_method_has_an_id_reference_permissions_and_a_test():
         "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:UpdateAssumeRolePolicy+sts:AssumeRole",
         "iam:AddUserToGroup", "iam:PutUserPolicy", "iam:AttachUserPolicy", "iam:PutGroupPolicy", "iam:AttachGroupPolicy",
         "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion",
-        "iam:CreateRole+iam:AttachRolePolicy+sts:AssumeRole"}
+        "iam:CreateRole+iam:AttachRolePolicy+sts:AssumeRole", "iam:PassRole+elasticmapreduce:RunJobFlow"}
     assert set(ids) == tested
     for method in methods():
         assert method.reference.startswith("https://") and method.permissions

@@ -152,6 +152,12 @@ def fill(template: str, account: str, resource: str = "") -> str:
     return template.format(account=account, resource=resource)
 
 
+def combine(*verdicts: Verdict) -> Verdict:
+    """Verdicts that must all hold: their conditions and provenance together."""
+    return Verdict(True, tuple(dict.fromkeys(k for v in verdicts for k in v.conditions)),
+                   tuple(dict.fromkeys(p for v in verdicts for p in v.provenance)))
+
+
 @dataclass
 class PassRoleToNew(EscalationMethod):
     """Pass a role that trusts one of ``services`` to a resource whose code the caller writes.
@@ -188,11 +194,15 @@ class PassRoleToNew(EscalationMethod):
             verdict = context.check(source, [(action, fill(template, account), {}) for action, template in self.actions])
             return None if verdict is None else (verdict, "")
         for resource in context.resources(self.existing, account):
-            verdict = context.check(source, [(action, fill(template, account, resource.arn), {})
-                                             for action, template in self.actions])
+            verdict = self.on_resource(context, source, resource)
             if verdict is not None:
                 return verdict, resource.arn
         return None
+
+    def on_resource(self, context: EscalationContext, source: Effective, resource: AwsResource) -> Verdict | None:
+        """The actions allowed on this existing resource (a subclass may ask more of it); else None."""
+        return context.check(source, [(action, fill(template, resource.account, resource.arn), {})
+                                      for action, template in self.actions])
 
     def edges(self, context: EscalationContext) -> Iterator[Edge]:
         for source in context.sources(self.permissions):
@@ -215,10 +225,8 @@ class PassRoleToNew(EscalationMethod):
             passed = {"iam:PassedToService": self.passed_to or service}
             verdict = context.check(source, [(PASS_ROLE, role.arn, passed), *extra])
             if verdict is not None:
-                combined = Verdict(True, tuple(dict.fromkeys((*verdict.conditions, *on_resource.conditions))),
-                                   tuple(dict.fromkeys((*verdict.provenance, *on_resource.provenance))))
                 resources = (role.arn, resource) if resource else (role.arn,)
-                yield context.edge(self, source, role.arn, combined, resources, trust_keys)
+                yield context.edge(self, source, role.arn, combine(verdict, on_resource), resources, trust_keys)
 
 
 @dataclass
@@ -243,6 +251,13 @@ class UseExisting(EscalationMethod):
     def usable(self, resource: AwsResource) -> bool:
         return True
 
+    def needs(self, resource: AwsResource) -> list[Need]:
+        """What the caller must be allowed to use this resource (its role passed again with ``pass_to``)."""
+        needs: list[Need] = [(action, fill(template, resource.account, resource.arn), {}) for action, template in self.actions]
+        if self.pass_to:
+            needs.append((PASS_ROLE, resource.role, {"iam:PassedToService": self.pass_to}))
+        return needs
+
     def edges(self, context: EscalationContext) -> Iterator[Edge]:
         for source in context.sources(self.permissions):
             account = source.principal.account
@@ -252,11 +267,7 @@ class UseExisting(EscalationMethod):
                     continue
                 if not self.usable(resource):
                     continue
-                needs: list[Need] = [(action, fill(template, account, resource.arn), {})
-                                     for action, template in self.actions]
-                if self.pass_to:
-                    needs.append((PASS_ROLE, target, {"iam:PassedToService": self.pass_to}))
-                verdict = context.check(source, needs)
+                verdict = context.check(source, self.needs(resource))
                 if verdict is not None:
                     yield context.edge(self, source, target, verdict, (resource.arn, target))
 
@@ -265,10 +276,11 @@ class UseExisting(EscalationMethod):
 def methods() -> tuple[EscalationMethod, ...]:
     """THE table: every method, IAM first (for all-powerful sources the first method per target wins)."""
     from ciem_aws.escalation import (
-        apprunner, bedrock, cloudformation, codebuild, datapipeline, ec2, ecs, glue, iam, lambda_, sagemaker, ssm,
-        stepfunctions,
+        apprunner, batch, bedrock, cloudformation, codebuild, codestar, datapipeline, ec2, ecs, emr, glue, iam, lambda_,
+        sagemaker, ssm, stepfunctions,
     )
 
     return (*iam.METHODS, *lambda_.METHODS, *ec2.METHODS, *ssm.METHODS, *cloudformation.METHODS,
             *glue.METHODS, *sagemaker.METHODS, *codebuild.METHODS, *datapipeline.METHODS, *ecs.METHODS,
-            *stepfunctions.METHODS, *apprunner.METHODS, *bedrock.METHODS)
+            *stepfunctions.METHODS, *apprunner.METHODS, *bedrock.METHODS, *batch.METHODS, *emr.METHODS,
+            *codestar.METHODS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ciem_aws.escalation.base import BISHOPFOX, EscalationMethod, UseExisting
+from ciem_aws.escalation.base import BISHOPFOX, UseExisting
 from ciem_aws.resolve.resources import AwsResource
 
 # SendCommand is also authorized on the document it runs; the caller may pick any (AWS-RunShellScript ...).
@@ -16,7 +16,7 @@ class OnManagedInstance(UseExisting):
         return bool(resource.extra.get("ssm_online"))
 
 
-METHODS: tuple[EscalationMethod, ...] = (
+METHODS: tuple[OnManagedInstance, ...] = (
     OnManagedInstance("ssm:SendCommand", "ec2:instance", (("ssm:SendCommand", "{resource}"), ("ssm:SendCommand", ANY_DOCUMENT)), BISHOPFOX),
     OnManagedInstance("ssm:StartSession", "ec2:instance", (("ssm:StartSession", "{resource}"),), BISHOPFOX),
 )

@@ -197,12 +197,19 @@ class _Reader:
                             item.get("NotebookInstanceName", ""), role=item.get("RoleArn", ""))
 
     def ecs(self) -> Iterator[AwsResource]:
+        task_roles: dict[str, str] = {}
         for item, where in self.items("ecs", "TaskDefinitions"):
-            yield self.make(item, where, "ecs:task-definition", self.require(item, "taskDefinitionArn", where),
-                            item.get("family", ""), role=item.get("taskRoleArn", ""))
+            arn = self.require(item, "taskDefinitionArn", where)
+            task_roles[arn] = item.get("taskRoleArn", "")
+            yield self.make(item, where, "ecs:task-definition", arn, item.get("family", ""), role=task_roles[arn])
         for item, where in self.items("ecs", "Services"):
+            # A service's tasks run as the task role of its task definition.
+            definition = item.get("taskDefinition", "")
             yield self.make(item, where, "ecs:service", self.require(item, "serviceArn", where), item.get("serviceName", ""),
-                            extra={"task_definition": item.get("taskDefinition", ""), "cluster": item.get("clusterArn", "")})
+                            role=task_roles.get(definition, ""),
+                            extra={"task_definition": definition, "cluster": item.get("clusterArn", ""),
+                                   "execute_command": bool(item.get("enableExecuteCommand")),
+                                   "running": int(item.get("runningCount") or 0)})
 
     def apprunner(self) -> Iterator[AwsResource]:
         for item, where in self.items("apprunner", "Services"):
