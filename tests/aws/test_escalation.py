@@ -205,6 +205,9 @@ RESOURCES = {
     "ec2-bare": lambda role: {"ec2": _instance(profile=""), **SSM_ONLINE},
     "ecs-exec": _ecs_service,
     "ecs-exec-disabled": lambda role: _ecs_service(role, exec_enabled=False),
+    "jobdef": lambda role: {"batch": {"JobDefinitions": [{
+        "jobDefinitionArn": f"arn:aws:batch:{REGION}:{A}:job-definition/jd:1", "jobDefinitionName": "jd",
+        "containerProperties": {"jobRoleArn": role} if role else {}}]}},
     "ec2-stopped": lambda role: {"ec2": _instance("stopped")},
     "ec2-unmanaged": lambda role: {"ec2": _instance()},
     "stack": lambda role: {"cloudformation": {"Stacks": [{"StackId": f"arn:aws:cloudformation:{REGION}:{A}:stack/st/1",
@@ -247,6 +250,7 @@ EXISTING_CASES = [
      ["sagemaker:CreateNotebookInstanceLifecycleConfig", "sagemaker:StopNotebookInstance", "sagemaker:UpdateNotebookInstance",
       "sagemaker:StartNotebookInstance"], "notebook", "no-role"),
     ("ecs:ExecuteCommand", ["ecs:ExecuteCommand"], "ecs-exec", "ecs-exec-disabled"),
+    ("batch:SubmitJob@existing-job-definition", ["batch:SubmitJob"], "jobdef", "scoped"),
 ]
 
 

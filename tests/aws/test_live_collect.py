@@ -160,6 +160,9 @@ def build_management_account() -> dict[str, str]:
         family="legacy", taskRoleArn=role_arn, containerDefinitions=[{"name": "app", "image": "app", "memory": 128}])
     ecs.create_service(cluster="main", serviceName="legacy", taskDefinition="legacy:1", desiredCount=1)
     ecs.deregister_task_definition(taskDefinition=legacy["taskDefinition"]["taskDefinitionArn"])
+    boto3.client("batch", region_name=REGION).register_job_definition(
+        jobDefinitionName="nightly", type="container",
+        containerProperties={"image": "busybox", "vcpus": 1, "memory": 128, "jobRoleArn": role_arn})
     boto3.client("sqs", region_name=OTHER_REGION).create_queue(QueueName="eu-jobs")
     boto3.client("glue", region_name=REGION).create_job(
         Name="etl", Role=role_arn, Command={"Name": "glueetl", "ScriptLocation": "s3://data-bucket/etl.py"})
@@ -329,6 +332,8 @@ def test_compute_carrying_roles(estate):
     assert by(resources["sagemaker"]["NotebookInstances"], "NotebookInstanceName", "lab")["RoleArn"] == names["role_arn"]
     assert by(resources["codebuild"]["Projects"], "name", "build")["serviceRole"] == names["role_arn"]
     assert by(resources["cloudformation"]["Stacks"], "StackName", "network")["RoleARN"] == names["role_arn"]
+    nightly = by(resources["batch"]["JobDefinitions"], "jobDefinitionName", "nightly")
+    assert (nightly["containerProperties"]["jobRoleArn"], nightly["Region"]) == (names["role_arn"], REGION)
 
 
 def test_unavailable_services_are_gaps_not_errors(estate):
@@ -469,7 +474,7 @@ def test_progress(estate):
     names, _, _ = estate
     accounts = [event for event in names["progress"] if event[0].startswith("aws account ") and ":" not in event[0]]
     assert sorted(event[0] for event in accounts) == sorted(f"aws account {a}" for a in (MANAGEMENT, names["member"]))
-    assert (f"aws account {names['member']}: kms", 2, 16) in names["progress"]
+    assert (f"aws account {names['member']}: kms", 2, 17) in names["progress"]
     assert names["progress"][-1] == ("aws accounts", 2, 2)
 
 

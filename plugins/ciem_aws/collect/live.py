@@ -353,7 +353,7 @@ class AccountReader:
             "kms": self.kms, "secretsmanager": self.secretsmanager, "sqs": self.sqs, "sns": self.sns,
             "lambda": self.lambda_, "ecr": self.ecr, "ec2": self.ec2, "ssm": self.ssm,
             "cloudformation": self.cloudformation, "codebuild": self.codebuild, "glue": self.glue,
-            "sagemaker": self.sagemaker, "ecs": self.ecs, "apprunner": self.apprunner,
+            "sagemaker": self.sagemaker, "ecs": self.ecs, "apprunner": self.apprunner, "batch": self.batch,
         }
 
     def authorization_details(self) -> dict[str, list]:
@@ -558,3 +558,8 @@ class AccountReader:
             if described is not None:
                 services.append(transform.with_region(described["Service"], region))
         return {"Services": services}
+
+    def batch(self, region: str) -> dict[str, list]:
+        definitions = self.all(self.scope(region), self.client("batch", region), "describe_job_definitions",
+                               "jobDefinitions", status="ACTIVE")
+        return {"JobDefinitions": [transform.with_region(definition, region) for definition in definitions]}

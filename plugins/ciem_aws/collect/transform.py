@@ -50,6 +50,7 @@ RESOURCE_DOCUMENTS: dict[str, tuple[tuple[str, ...], ...]] = {
     "sagemaker": (),
     "ecs": (),
     "apprunner": (),
+    "batch": (),
 }
 
 _ACCOUNT_IN_ARN = re.compile(r"^arn:[^:]+:[^:]*:[^:]*:(\d{12}):")

@@ -217,9 +217,17 @@ class _Reader:
             yield self.make(item, where, "apprunner:service", self.require(item, "ServiceArn", where),
                             item.get("ServiceName", ""), role=role)
 
+    def batch(self) -> Iterator[AwsResource]:
+        for item, where in self.items("batch", "JobDefinitions"):
+            # A container job's role, or (ECS properties) the task role of its first task.
+            tasks = (item.get("ecsProperties") or {}).get("taskProperties") or [{}]
+            role = (item.get("containerProperties") or {}).get("jobRoleArn") or tasks[0].get("taskRoleArn", "")
+            yield self.make(item, where, "batch:job-definition", self.require(item, "jobDefinitionArn", where),
+                            item.get("jobDefinitionName", ""), role=role)
+
     def readers(self) -> list[Callable[[], Iterator[AwsResource]]]:
         return [self.s3, self.kms, self.secretsmanager, self.sqs, self.sns, self.lambda_, self.ecr, self.ec2,
-                self.cloudformation, self.codebuild, self.glue, self.sagemaker, self.ecs, self.apprunner]
+                self.cloudformation, self.codebuild, self.glue, self.sagemaker, self.ecs, self.apprunner, self.batch]
 
 
 def read_resources(estate: Estate) -> list[AwsResource]:
