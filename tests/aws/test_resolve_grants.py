@@ -609,3 +609,11 @@ def test_organization_with_shared_buckets_resolves_in_seconds():
     assert can(result, reader, "s3:GetObject", f"arn:aws:s3:::b{accounts[2]}-5/x") == "conditional"  # TLS
     assert len(result.grants) < 50 * 1000
     assert elapsed < 20, f"resolution took {elapsed:.1f}s"
+
+
+def test_a_bucket_policy_deny_to_everyone_binds_the_account_root_user_too():
+    root = f"arn:aws:iam::{A}:root"
+    policy = doc(deny("s3:DeleteObject", "arn:aws:s3:::payroll/*", principal="*"))
+    result = run({A: account(resources={"s3": {"Buckets": [_bucket("payroll", policy)]}})})
+    assert can(result, root, "s3:DeleteObject", "arn:aws:s3:::payroll/x") is None
+    assert can(result, root, "s3:GetObject", "arn:aws:s3:::payroll/x") == "allow"  # near miss: not denied

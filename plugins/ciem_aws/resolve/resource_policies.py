@@ -275,10 +275,12 @@ class ResourceSide:
         found: list[str] = []
         for candidate in candidates(statement, self.index, self.externals, resource.arn, found):
             if candidate.principal.kind == "root":
-                continue
+                continue  # the root user holds its account's access already
             if group.restricted and candidate.principal.account != resource.account:
                 continue
             yield from self._principal_grant(group, base, candidate)
+        for root in self._denied_roots(statement):
+            yield from self._principal_grant(group, base, root)
         for identity in found:
             if group.restricted:
                 continue
@@ -288,6 +290,22 @@ class ResourceSide:
             applies, keys = external.decide(self.estate, statement.conditions, group.version, self.resource_values(resource))
             if applies:
                 yield identity, replace(base, keys=keys), statement.effect == "Deny"
+
+    def _denied_roots(self, statement: Statement) -> Iterator[Candidate]:
+        """Root users a Deny statement binds: an explicit deny in a resource policy applies to the
+        root user as to anyone it covers (everyone, the root's account, or all but NotPrincipal)."""
+        if statement.effect != "Deny":
+            return
+        named = None if statement.not_principals is not None else named_principals(statement)
+        for principal in self.estate.principals.values():
+            if principal.kind != "root":
+                continue
+            if named is None:
+                covered = principal_match_kind(statement, PrincipalRef.from_arn(principal.arn)) is not None
+            else:
+                covered = named.everyone or principal.account in named.accounts
+            if covered:
+                yield Candidate(principal, True, named is not None and named.everyone)
 
     def _everyone_grants(self, group: "_Group") -> Iterator[tuple[str, Item, bool]]:
         """A statement naming ``*`` (or everyone but some, ``NotPrincipal``) applies to every external
