@@ -70,28 +70,38 @@ def run(index, manager, calls: int, seed: int) -> dict[str, dict]:
                                            enrich_identifiers(index, calls, seed))
     figures["enrich"] = common.percentiles(durations)
     figures["enrich"]["found"] = sum(1 for r in results if r[0].identity is not None)
+    print_row("enrich", figures["enrich"])
 
     durations, results = common.time_calls(lambda ident: queries.reach(index, ident), common.sample(identities, calls, seed))
     figures["reach"] = common.percentiles(durations)
     figures["reach"]["entries p50"] = sorted(len(r.entries) for r in results)[len(results) // 2]
+    print_row("reach", figures["reach"])
 
     durations, results = common.time_calls(lambda res: queries.who_can(index, res), common.sample(resources, calls, seed))
     figures["who-can"] = common.percentiles(durations)
     figures["who-can"]["entries p50"] = sorted(len(r.entries) for r in results)[len(results) // 2]
+    print_row("who-can", figures["who-can"])
 
     durations, results = common.time_calls(lambda req: queries.explain(index, manager, *req),
                                            explain_requests(index, calls, seed))
     figures["explain"] = common.percentiles(durations)
     figures["explain"]["allowed"] = sum(1 for r in results if r.decision == "allowed")
+    print_row("explain", figures["explain"])
     return figures
 
 
-def print_figures(figures: dict[str, dict], size: str, where: str) -> None:
+def print_heading() -> None:
     common.row("query", "calls", "p50 ms", "p99 ms", "max ms", "mean ms", "note", widths=(8, 6, 8, 8, 8, 8))
-    for name, f in figures.items():
-        note = ", ".join(f"{k}={v}" for k, v in f.items() if k not in ("n", "p50", "p99", "max", "mean"))
-        common.row(name, f["n"], f"{f['p50']:.3f}", f"{f['p99']:.3f}", f"{f['max']:.1f}", f"{f['mean']:.3f}", note,
-                   widths=(8, 6, 8, 8, 8, 8))
+
+
+def print_row(name: str, f: dict) -> None:
+    note = ", ".join(f"{k}={v}" for k, v in f.items() if k not in ("n", "p50", "p99", "max", "mean"))
+    common.row(name, f["n"], f"{f['p50']:.3f}", f"{f['p99']:.3f}", f"{f['max']:.1f}", f"{f['mean']:.3f}", note,
+               widths=(8, 6, 8, 8, 8, 8))
+    sys.stdout.flush()
+
+
+def print_targets(figures: dict[str, dict], size: str, where: str) -> None:
     targets = TARGETS_MS.get(size, {})
     for name, limit in targets.items():
         if where == "in process" or name == "enrich":
@@ -115,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     index = common.load_or_build(args.size, args.seed, manager)
     print(f"index ready in {time.perf_counter() - started:.1f} s: {len(index.identities)} identities, "
           f"{len(index.resources)} resources, {index.grant_count()} grants, {index.edge_count()} edges")
-    print_figures(run(index, manager, args.calls, args.seed), args.size, "in process")
+    print_heading()
+    print_targets(run(index, manager, args.calls, args.seed), args.size, "in process")
     return 0
 
 
