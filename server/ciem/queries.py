@@ -7,6 +7,7 @@ whichever way it is asked.
 from __future__ import annotations
 
 import bisect
+import weakref
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Iterable, Mapping, Sequence
@@ -15,7 +16,7 @@ import pluggy
 
 from ciem.catalog import PermissionCatalog, iter_bits
 from ciem.errors import NotFoundError, QueryError
-from ciem.index import EffectiveAccessIndex, IndexedGrant
+from ciem.index import AccessOnResource, EffectiveAccessIndex, IndexedGrant
 from ciem.model import AccessLevel, Decision, Edge, EvaluationRequest, Identity, Sensitivity
 from ciem.reachability import bit_positions, closures
 from ciem.usage import ACTING_KINDS, DEFAULT_WINDOW_DAYS, usage_of, usage_summary
@@ -125,12 +126,28 @@ def _check_hops(max_hops: int) -> int:
     return max_hops
 
 
+_ENTRIES: "weakref.WeakKeyDictionary[PermissionCatalog, dict[tuple[int, int], tuple[ActionEntry, ...]]]" = (
+    weakref.WeakKeyDictionary()
+)
+_ENTRIES_PER_CATALOG = 4096
+
+
 def action_entries(catalog: PermissionCatalog, sure: int, conditional: int) -> tuple[ActionEntry, ...]:
-    entries = [
-        ActionEntry(info.name, info.service, info.access_level.value, False) for info in catalog.infos(sure)
-    ] + [ActionEntry(info.name, info.service, info.access_level.value, True) for info in catalog.infos(conditional)]
-    entries.sort(key=lambda entry: (entry.service, entry.access_level, entry.name))
-    return tuple(entries)
+    """The actions of two bitsets as sorted entries; equal bitsets recur (one managed policy, many
+    holders), so each pair is expanded once per catalog."""
+    cache = _ENTRIES.setdefault(catalog, {})
+    key = (sure, conditional)
+    entries = cache.get(key)
+    if entries is None:
+        listed = [
+            ActionEntry(info.name, info.service, info.access_level.value, False) for info in catalog.infos(sure)
+        ] + [ActionEntry(info.name, info.service, info.access_level.value, True) for info in catalog.infos(conditional)]
+        listed.sort(key=lambda entry: (entry.service, entry.access_level, entry.name))
+        entries = tuple(listed)
+        if len(cache) >= _ENTRIES_PER_CATALOG:
+            cache.clear()
+        cache[key] = entries
+    return entries
 
 
 # -- identities -------------------------------------------------------------------------------------
@@ -276,29 +293,42 @@ def who_can(
     if not resource_id.strip():
         raise QueryError("a resource id is required")
     _check_hops(max_hops)
-    direct: dict[str, tuple[int, int, tuple[str, ...], tuple[str, ...]]] = {}
-    for grant in index.candidate_grants(resource_id):
-        if grant.identity in direct:
+    direct = direct_holders(index, resource_id, action_filter)
+    # One backward search from every holder at once: each identity gets its nearest holder.
+    entries = []
+    for source, path in index.shortest_paths_to_any(direct, max_hops).items():
+        identity = index.identities.get(source)
+        if identity is None:
             continue
-        catalog = index.catalogs[grant.provider]
+        holder = path[-1].target if path else source
+        access = direct[holder]
+        catalog = index.catalogs[index.identities[holder].provider]
+        actions = action_entries(catalog, access.allowed, access.conditional)
+        entries.append(WhoCanEntry(identity, holder, path, actions, access.conditions, access.provenance))
+    entries.sort(key=lambda e: (len(e.path), e.identity.id))
+    return WhoCanResult(resource_id, resource_id in index.resources, tuple(entries))
+
+
+def direct_holders(
+    index: EffectiveAccessIndex, resource_id: str, action_filter: ActionFilter = ActionFilter()
+) -> dict[str, AccessOnResource]:
+    """Identities whose own grants allow something (within the filter) on ``resource_id``, with
+    what they allow after denies, as bitsets."""
+    holders: dict[str, AccessOnResource] = {}
+    seen: set[str] = set()
+    masks: dict[str, int] = {}
+    for grant in index.candidate_grants(resource_id):
+        if grant.identity in seen:
+            continue
+        seen.add(grant.identity)
+        mask = masks.get(grant.provider)
+        if mask is None:
+            mask = masks[grant.provider] = action_filter.mask(index.catalogs[grant.provider])
         access = index.access_on(grant.identity, resource_id)
-        mask = action_filter.mask(catalog)
         sure, conditional = access.allowed & mask, access.conditional & mask
         if sure | conditional:
-            direct[grant.identity] = (sure, conditional, access.conditions, access.provenance)
-    best: dict[str, WhoCanEntry] = {}
-    for holder, (sure, conditional, conditions, provenance) in direct.items():
-        catalog = index.catalogs[index.identities[holder].provider]
-        actions = action_entries(catalog, sure, conditional)
-        for source, path in index.shortest_paths_to(holder, max_hops).items():
-            identity = index.identities.get(source)
-            if identity is None:
-                continue
-            current = best.get(source)
-            if current is None or len(path) < len(current.path):
-                best[source] = WhoCanEntry(identity, holder, path, actions, conditions, provenance)
-    entries = sorted(best.values(), key=lambda e: (len(e.path), e.identity.id))
-    return WhoCanResult(resource_id, resource_id in index.resources, tuple(entries))
+            holders[grant.identity] = replace(access, allowed=sure, conditional=conditional)
+    return holders
 
 
 # -- explain ----------------------------------------------------------------------------------------
@@ -380,8 +410,8 @@ class PrecomputedFacts:
         sensitive_bit = bit_positions(sensitive_ids)
         direct: dict[str, int] = {}
         for resource_id in sensitive_ids:
-            for entry in who_can(index, resource_id, max_hops=0).entries:
-                direct[entry.identity.id] = direct.get(entry.identity.id, 0) | sensitive_bit[resource_id]
+            for holder in direct_holders(index, resource_id):
+                direct[holder] = direct.get(holder, 0) | sensitive_bit[resource_id]
         nodes = list(index.identities)
         reachable_sensitive = closures(nodes, index.successors, direct)
         reachable_identities = closures(nodes, index.successors, bit_positions(nodes))
