@@ -134,3 +134,10 @@ def test_selector_cover_test_is_sound():
     assert selector_covers(ResourceSelector(("*b",)), ResourceSelector(("a*b",)))
     assert not selector_covers(ResourceSelector(("a?c",)), ResourceSelector(("a*c",)))
     assert not selector_covers(ResourceSelector(("a*b",)), ResourceSelector(("a*",)))
+
+
+def test_precomputed_holders_agree_with_who_can_holders(index):
+    from ciem.queries import _holders, direct_holders
+
+    for resource_id in [*index.resources, "store:acct-1/logs/2027", "elsewhere"]:
+        assert _holders(index, resource_id) == set(direct_holders(index, resource_id)), resource_id

@@ -410,7 +410,7 @@ class PrecomputedFacts:
         sensitive_bit = bit_positions(sensitive_ids)
         direct: dict[str, int] = {}
         for resource_id in sensitive_ids:
-            for holder in direct_holders(index, resource_id):
+            for holder in _holders(index, resource_id):
                 direct[holder] = direct.get(holder, 0) | sensitive_bit[resource_id]
         nodes = list(index.identities)
         reachable_sensitive = closures(nodes, index.successors, direct)
@@ -442,6 +442,27 @@ class PrecomputedFacts:
     def summary(self, identifier: str, identity: Identity) -> EnrichSummary:
         summary = self._summaries[identity.id]
         return summary if identifier == summary.identifier else replace(summary, identifier=identifier)
+
+
+def _holders(index: EffectiveAccessIndex, resource_id: str) -> set[str]:
+    """Who holds any access to ``resource_id`` (the set ``direct_holders`` gives, without the actions).
+
+    A covering allow grant settles it for an identity without denies; only identities with denies
+    need their whole access worked out."""
+    holders: set[str] = set()
+    checked: set[str] = set()
+    for grant in index.candidate_grants(resource_id):
+        identity = grant.identity
+        if identity in holders or identity in checked:
+            continue
+        if not index.denies_of(identity):
+            holders.add(identity)
+            continue
+        checked.add(identity)
+        access = index.access_on(identity, resource_id)
+        if access.allowed | access.conditional:
+            holders.add(identity)
+    return holders
 
 
 def precomputed(index: EffectiveAccessIndex) -> PrecomputedFacts:
