@@ -447,15 +447,19 @@ class PrecomputedFacts:
 def _holders(index: EffectiveAccessIndex, resource_id: str) -> set[str]:
     """Who holds any access to ``resource_id`` (the set ``direct_holders`` gives, without the actions).
 
-    A covering allow grant settles it for an identity without denies; only identities with denies
-    need their whole access worked out."""
+    A covering allow grant settles it unless the identity's unconditional denies on the resource
+    take every one of its actions; only then is the identity's whole access worked out."""
     holders: set[str] = set()
     checked: set[str] = set()
     for grant in index.candidate_grants(resource_id):
         identity = grant.identity
         if identity in holders or identity in checked:
             continue
-        if not index.denies_of(identity):
+        blocked = 0
+        for deny in index.denies_of(identity):
+            if not deny.conditions and deny.covers(resource_id):
+                blocked |= deny.actions
+        if grant.actions & ~blocked:
             holders.add(identity)
             continue
         checked.add(identity)
