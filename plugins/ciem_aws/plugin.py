@@ -1,4 +1,4 @@
-"""The AWS provider plugin: thin calls into the modules that do the work, imported when first used."""
+"""The AWS provider plugin: which module does each part of the provider's work."""
 
 from __future__ import annotations
 
@@ -21,61 +21,19 @@ class AwsProvider(ProviderPlugin):
         ),
         activity_kinds=("cloudtrail", "access-advisor"),
     )
-
-    def looks_like_export(self, path):
-        from ciem_aws.collect.export import looks_like_export
-
-        return looks_like_export(path)
-
-    def load_export(self, path, progress):
-        from ciem_aws.collect.export import load_export
-
-        return load_export(path, progress)
-
-    def write_export(self, snapshot, out):
-        from ciem_aws.collect.export import write_export
-
-        write_export(snapshot, out)
-
-    def collect(self, options, progress):
-        from ciem_aws.collect.live import collect
-
-        return collect(options, progress)
-
-    def resolve(self, snapshots):
-        from ciem_aws.resolve import resolve
-
-        return resolve(snapshots)
-
-    def explain(self, snapshots, request):
-        from ciem_aws.resolve import explain
-
-        return explain(snapshots, request)
-
-    def normalize_identifier(self, identifier):
-        from ciem_aws.identifiers import normalize_identifier
-
-        return normalize_identifier(identifier)
-
-    def parse_activity(self, source, progress):
-        from ciem_aws.activity import parse_activity
-
-        return parse_activity(source, progress)
-
-    def render_policy(self, identity, used, snapshots):
-        from ciem_aws.rightsize import render_policy
-
-        return render_policy(identity, used)
-
-    def finding_rules(self):
-        from ciem_aws.findings import finding_rules
-
-        return finding_rules()
-
-    def cli_commands(self, subparsers):
-        from ciem_aws.simulate import add_cli
-
-        add_cli(subparsers)
+    implementations = {
+        "looks_like_export": "ciem_aws.collect.export:looks_like_export",
+        "load_export": "ciem_aws.collect.export:load_export",
+        "write_export": "ciem_aws.collect.export:write_export",
+        "collect": "ciem_aws.collect.live:collect",
+        "resolve": "ciem_aws.resolve:resolve",
+        "explain": "ciem_aws.resolve:explain",
+        "normalize_identifier": "ciem_aws.identifiers:normalize_identifier",
+        "parse_activity": "ciem_aws.activity:parse_activity",
+        "render_policy": "ciem_aws.rightsize:render_policy",
+        "finding_rules": "ciem_aws.findings:finding_rules",
+        "cli_commands": "ciem_aws.simulate:add_cli",
+    }
 
 
 plugin = AwsProvider()

@@ -62,8 +62,9 @@ def _policy_arn(arn: str) -> str:
     return arn.replace("$", "${$}").replace("*", "${*}").replace("?", "${?}")
 
 
-def render_policy(identity: str, used: Iterable[UsageRecord]) -> RenderedPolicy:
-    """The policy for ``used`` (already limited to the window)."""
+def render_policy(identity: str, used: Iterable[UsageRecord], snapshots: object = ()) -> RenderedPolicy:
+    """The policy for ``used`` (already limited to the window); the records carry all it needs, so
+    ``snapshots`` (the hook's argument) is not read."""
     catalog = aws_catalog()
     resources: dict[str, set[str]] = {}
     unscoped: set[str] = set()

@@ -1,4 +1,4 @@
-"""The Azure provider plugin: thin calls into the modules that do the work, imported when first used."""
+"""The Azure provider plugin: which module does each part of the provider's work."""
 
 from __future__ import annotations
 
@@ -20,46 +20,16 @@ class AzureProvider(ProviderPlugin):
         ),
         activity_kinds=("activity-log",),
     )
-
-    def looks_like_export(self, path):
-        from ciem_azure.collect.export import looks_like_export
-
-        return looks_like_export(path)
-
-    def load_export(self, path, progress):
-        from ciem_azure.collect.export import load_export
-
-        return load_export(path, progress)
-
-    def write_export(self, snapshot, out):
-        from ciem_azure.collect.export import write_export
-
-        write_export(snapshot, out)
-
-    def collect(self, options, progress):
-        from ciem_azure.collect.live import collect
-
-        return collect(options, progress)
-
-    def resolve(self, snapshots):
-        from ciem_azure.resolve import resolve
-
-        return resolve(snapshots)
-
-    def explain(self, snapshots, request):
-        from ciem_azure.resolve import explain
-
-        return explain(snapshots, request)
-
-    def parse_activity(self, source, progress):
-        from ciem_azure.activity import parse_activity
-
-        return parse_activity(source, progress)
-
-    def render_policy(self, identity, used, snapshots):
-        from ciem_azure.rightsize import render_policy
-
-        return render_policy(identity, used, snapshots)
+    implementations = {
+        "looks_like_export": "ciem_azure.collect.export:looks_like_export",
+        "load_export": "ciem_azure.collect.export:load_export",
+        "write_export": "ciem_azure.collect.export:write_export",
+        "collect": "ciem_azure.collect.live:collect",
+        "resolve": "ciem_azure.resolve:resolve",
+        "explain": "ciem_azure.resolve:explain",
+        "parse_activity": "ciem_azure.activity:parse_activity",
+        "render_policy": "ciem_azure.rightsize:render_policy",
+    }
 
 
 plugin = AzureProvider()

@@ -1,4 +1,4 @@
-"""The Google Cloud provider plugin: thin calls into the modules that do the work, imported when first used."""
+"""The Google Cloud provider plugin: which module does each part of the provider's work."""
 
 from __future__ import annotations
 
@@ -21,56 +21,18 @@ class GcpProvider(ProviderPlugin):
         ),
         activity_kinds=("audit-logs",),
     )
-
-    def looks_like_export(self, path):
-        from ciem_gcp.collect.export import looks_like_export
-
-        return looks_like_export(path)
-
-    def load_export(self, path, progress):
-        from ciem_gcp.collect.export import load_export
-
-        return load_export(path, progress)
-
-    def write_export(self, snapshot, out):
-        from ciem_gcp.collect.export import write_export
-
-        write_export(snapshot, out)
-
-    def collect(self, options, progress):
-        from ciem_gcp.collect.live import collect
-
-        return collect(options, progress)
-
-    def resolve(self, snapshots):
-        from ciem_gcp.resolve import resolve
-
-        return resolve(snapshots)
-
-    def explain(self, snapshots, request):
-        from ciem_gcp.resolve import explain_request
-
-        return explain_request(snapshots, request)
-
-    def normalize_identifier(self, identifier):
-        from ciem_gcp.members import normalize_identifier
-
-        return normalize_identifier(identifier)
-
-    def parse_activity(self, source, progress):
-        from ciem_gcp.activity import parse_activity
-
-        return parse_activity(source, progress)
-
-    def render_policy(self, identity, used, snapshots):
-        from ciem_gcp.rightsize import render_role
-
-        return render_role(identity, used, snapshots)
-
-    def finding_rules(self):
-        from ciem_gcp.findings import finding_rules
-
-        return finding_rules()
+    implementations = {
+        "looks_like_export": "ciem_gcp.collect.export:looks_like_export",
+        "load_export": "ciem_gcp.collect.export:load_export",
+        "write_export": "ciem_gcp.collect.export:write_export",
+        "collect": "ciem_gcp.collect.live:collect",
+        "resolve": "ciem_gcp.resolve:resolve",
+        "explain": "ciem_gcp.resolve:explain_request",
+        "normalize_identifier": "ciem_gcp.members:normalize_identifier",
+        "parse_activity": "ciem_gcp.activity:parse_activity",
+        "render_policy": "ciem_gcp.rightsize:render_role",
+        "finding_rules": "ciem_gcp.findings:finding_rules",
+    }
 
 
 plugin = GcpProvider()

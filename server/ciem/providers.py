@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -28,52 +29,38 @@ class ProviderInfo:
 
 class ProviderPlugin:
     """A base for provider plugins: every provider hook implemented once, answering only for
-    ``info.name``, and delegating to the method of the same purpose.
+    ``info.name``.
 
-    A subclass sets ``info`` and overrides what its provider supports; the rest answers as "not
-    supported" (``None``, or a :class:`SourceError` for a source kind it cannot read). Nothing here is
-    required: a plugin may implement the hooks of :mod:`ciem.hookspec` directly, as the third-party
-    example in ``tests/thirdparty`` does.
+    A subclass sets ``info`` and ``implementations``, which maps each purpose it supports to the
+    ``"module:function"`` doing it, imported on first use (so that listing providers stays cheap).
+    Purposes and the arguments their functions take: ``looks_like_export(path)``,
+    ``load_export(path, progress)``, ``write_export(snapshot, out)``, ``collect(options, progress)``,
+    ``resolve(snapshots)`` (required), ``explain(snapshots, request)``,
+    ``normalize_identifier(identifier)``, ``parse_activity(source, progress)``,
+    ``render_policy(identity, used, snapshots)``, ``finding_rules()``, ``cli_commands(subparsers)``.
+    A purpose left out answers "not supported". Nothing here is required: a plugin may implement the
+    hooks of :mod:`ciem.hookspec` directly, as the third-party example in ``tests/thirdparty`` does.
     """
 
     info: ProviderInfo
+    implementations: dict[str, str] = {}
 
-    # -- what a provider overrides ----------------------------------------------------------------
+    def _implementation(self, purpose: str):
+        target = self.implementations.get(purpose)
+        if target is None:
+            return None
+        module, _, name = target.partition(":")
+        return getattr(importlib.import_module(module), name)
 
-    def looks_like_export(self, path: Path) -> bool:
-        return False
-
-    def load_export(self, path: Path, progress):
-        raise SourceError(f"{self.info.name}: reading exports is not supported")
-
-    def write_export(self, snapshot, out: Path) -> None:
-        raise SourceError(f"{self.info.name}: writing exports is not supported")
-
-    def collect(self, options, progress):
-        raise SourceError(f"{self.info.name}: live collection is not supported")
-
-    def resolve(self, snapshots):
-        raise NotImplementedError(f"{self.info.name}: a provider must resolve its snapshots")
-
-    def explain(self, snapshots, request):
-        return None
-
-    def normalize_identifier(self, identifier: str) -> str | None:
-        return None
-
-    def parse_activity(self, source, progress):
-        return None
-
-    def render_policy(self, identity: str, used, snapshots):
-        return None
-
-    def finding_rules(self):
-        return ()
-
-    def cli_commands(self, subparsers) -> None:
-        return None
-
-    # -- the hooks ----------------------------------------------------------------------------------
+    def _call(self, purpose: str, *args, unsupported: str = ""):
+        """Call the implementation of ``purpose``; without one, a SourceError naming ``unsupported``
+        if given, else ``None``."""
+        function = self._implementation(purpose)
+        if function is None:
+            if unsupported:
+                raise SourceError(f"{self.info.name}: {unsupported} is not supported")
+            return None
+        return function(*args)
 
     def _mine(self, snapshots) -> bool:
         return bool(snapshots) and snapshots[0].provider == self.info.name
@@ -84,50 +71,58 @@ class ProviderPlugin:
 
     @hookspec.hookimpl
     def ciem_detect_export(self, path: Path):
-        return self.info.name if self.looks_like_export(path) else None
+        return self.info.name if self._call("looks_like_export", path) else None
 
     @hookspec.hookimpl
     def ciem_load_export(self, provider: str, path: Path, progress):
-        return self.load_export(path, progress) if provider == self.info.name else None
+        if provider != self.info.name:
+            return None
+        return self._call("load_export", path, progress, unsupported="reading exports")
 
     @hookspec.hookimpl
     def ciem_write_export(self, snapshot, out: Path):
         if snapshot.provider != self.info.name:
             return None
-        self.write_export(snapshot, out)
+        self._call("write_export", snapshot, out, unsupported="writing exports")
         return True
 
     @hookspec.hookimpl
     def ciem_collect(self, provider: str, options, progress):
-        return self.collect(options, progress) if provider == self.info.name else None
+        if provider != self.info.name:
+            return None
+        return self._call("collect", options, progress, unsupported="live collection")
 
     @hookspec.hookimpl
     def ciem_resolve(self, snapshots):
-        return self.resolve(snapshots) if self._mine(snapshots) else None
+        if not self._mine(snapshots):
+            return None
+        return self._call("resolve", snapshots, unsupported="resolving snapshots")
 
     @hookspec.hookimpl
     def ciem_explain(self, snapshots, request):
-        return self.explain(snapshots, request) if self._mine(snapshots) else None
+        return self._call("explain", snapshots, request) if self._mine(snapshots) else None
 
     @hookspec.hookimpl
     def ciem_normalize_identifier(self, identifier: str):
-        return self.normalize_identifier(identifier)
+        return self._call("normalize_identifier", identifier)
 
     @hookspec.hookimpl
     def ciem_parse_activity(self, provider: str, source, progress):
-        return self.parse_activity(source, progress) if provider == self.info.name else None
+        return self._call("parse_activity", source, progress) if provider == self.info.name else None
 
     @hookspec.hookimpl
     def ciem_render_policy(self, provider: str, identity: str, used, snapshots):
-        return self.render_policy(identity, used, snapshots) if provider == self.info.name else None
+        if provider != self.info.name:
+            return None
+        return self._call("render_policy", identity, used, snapshots)
 
     @hookspec.hookimpl
     def ciem_finding_rules(self):
-        return self.finding_rules()
+        return self._call("finding_rules") or ()
 
     @hookspec.hookimpl
     def ciem_cli_commands(self, subparsers) -> None:
-        self.cli_commands(subparsers)
+        self._call("cli_commands", subparsers)
 
 
 def new_manager(load_entry_points: bool = True, plugins: tuple[object, ...] = ()) -> pluggy.PluginManager:
