@@ -11,7 +11,7 @@ Hooks marked *first result* are asked of every plugin until one returns somethin
 ``None``: a provider answers only for its own ``provider`` name and returns ``None`` otherwise. The
 other hooks collect one answer from each plugin. The built-in AWS, Azure and GCP providers use these
 hooks and nothing else, through :class:`ciem.providers.ProviderPlugin`, a base class that implements
-each provider hook once and leaves a subclass to override what its cloud supports.
+each provider hook once and lets a subclass declare which of its modules does each part.
 """
 
 from __future__ import annotations
