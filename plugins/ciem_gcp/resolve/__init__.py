@@ -41,18 +41,20 @@ class Model:
         self.access = Access(self.estate, self.principals, self.catalog)
 
 
-_MODELS: dict[tuple, Model] = {}
+# Keyed by the snapshots' ids; each entry holds its snapshots, so that no id is reused while kept.
+_MODELS: dict[tuple[int, ...], tuple[tuple[Snapshot, ...], Model]] = {}
 
 
 def model_of(snapshots: list[Snapshot]) -> Model:
     """The model of ``snapshots``, kept for the last few sets asked (explain and right-sizing ask
     about the serving index's snapshots again and again)."""
-    key = tuple((s.source, s.collected_at, id(s.data)) for s in snapshots)
-    if key not in _MODELS:
+    key = tuple(id(s) for s in snapshots)
+    cached = _MODELS.get(key)
+    if cached is None:
         while len(_MODELS) >= 4:
             _MODELS.pop(next(iter(_MODELS)))
-        _MODELS[key] = Model(snapshots)
-    return _MODELS[key]
+        cached = _MODELS[key] = (tuple(snapshots), Model(snapshots))
+    return cached[1]
 
 
 def _selector(node_id: str) -> ResourceSelector:
