@@ -136,8 +136,13 @@ def test_selector_cover_test_is_sound():
     assert not selector_covers(ResourceSelector(("a*b",)), ResourceSelector(("a*",)))
 
 
-def test_precomputed_holders_agree_with_who_can_holders(index):
-    from ciem.queries import _holders, direct_holders
+def test_holdings_of_every_identity_agree_with_who_can_holders(index):
+    from ciem.holdings import holdings
+    from ciem.queries import direct_holders
 
-    for resource_id in [*index.resources, "store:acct-1/logs/2027", "elsewhere"]:
-        assert _holders(index, resource_id) == set(direct_holders(index, resource_id)), resource_id
+    resource_ids = [*index.resources, "store:acct-1/logs/2027", "elsewhere"]
+    held = holdings(index, resource_ids)
+    for position, resource_id in enumerate(resource_ids):
+        expected = set(direct_holders(index, resource_id))
+        assert {identity for identity, bits in held.items() if bits >> position & 1} == expected, resource_id
+    assert any(held.values())

@@ -19,6 +19,7 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Iterable, Iterator
 
 from ciem.catalog import PermissionCatalog
@@ -32,8 +33,75 @@ from ciem.model import (
     ResourceSelector,
     Snapshot,
 )
-from ciem.patterns import glob_match, is_literal, literal_prefix
+from ciem.patterns import PatternSet, glob_match, is_literal, literal_prefix
 from ciem.reachability import shortest_paths
+
+
+class SelectorMatcher:
+    """A selector compiled for matching: one :class:`PatternSet` per clause."""
+
+    __slots__ = ("selector", "include", "also", "exclude")
+
+    def __init__(self, selector: ResourceSelector, include: PatternSet, also: tuple[PatternSet, ...],
+                 exclude: PatternSet | None):
+        self.selector = selector
+        self.include = include
+        self.also = also
+        self.exclude = exclude
+
+    def __reduce__(self):
+        return SelectorMatcher, (self.selector, self.include, self.also, self.exclude)
+
+    def matches(self, resource_id: str, memo: dict[int, bool] | None = None) -> bool:
+        """Whether the selector matches ``resource_id``; ``memo`` (one per resource id) keeps each
+        shared clause's answer for the next selector asked about the same id."""
+        if memo is None:
+            return (self.include.matches(resource_id) and all(c.matches(resource_id) for c in self.also)
+                    and not (self.exclude is not None and self.exclude.matches(resource_id)))
+        if not _memo_match(self.include, resource_id, memo):
+            return False
+        for clause in self.also:
+            if not _memo_match(clause, resource_id, memo):
+                return False
+        return self.exclude is None or not _memo_match(self.exclude, resource_id, memo)
+
+
+def _memo_match(patterns: PatternSet, resource_id: str, memo: dict[int, bool]) -> bool:
+    key = id(patterns)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = patterns.matches(resource_id)
+    return found
+
+
+class SelectorCompiler:
+    """Compiles selectors once each, sharing one :class:`PatternSet` between every selector that
+    repeats a clause (every grant of an account may exclude the same other accounts)."""
+
+    def __init__(self) -> None:
+        self._matchers: dict[ResourceSelector, SelectorMatcher] = {}
+        self._sets: dict[tuple[tuple[str, ...], bool], PatternSet] = {}
+
+    def __call__(self, selector: ResourceSelector) -> SelectorMatcher:
+        matcher = self._matchers.get(selector)
+        if matcher is None:
+            sensitive = selector.case_sensitive
+            matcher = self._matchers[selector] = SelectorMatcher(
+                selector, self._set(selector.include, sensitive),
+                tuple(self._set(clause, sensitive) for clause in selector.also),
+                self._set(selector.exclude, sensitive) if selector.exclude else None)
+        return matcher
+
+    def _set(self, patterns: tuple[str, ...], case_sensitive: bool) -> PatternSet:
+        found = self._sets.get((patterns, case_sensitive))
+        if found is None:
+            found = self._sets[(patterns, case_sensitive)] = PatternSet(patterns, case_sensitive)
+        return found
+
+
+@lru_cache(maxsize=1024)
+def _compiled(selector: ResourceSelector) -> SelectorMatcher:
+    return SelectorCompiler()(selector)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +112,18 @@ class IndexedGrant:
     identity: str
     provider: str
     actions: int
-    resources: ResourceSelector
+    matcher: SelectorMatcher
     provenance: tuple[str, ...]
     conditions: tuple[str, ...]
     deny: bool
     potential: bool
 
-    def covers(self, resource_id: str) -> bool:
-        return selector_matches(self.resources, resource_id)
+    @property
+    def resources(self) -> ResourceSelector:
+        return self.matcher.selector
+
+    def covers(self, resource_id: str, memo: dict[int, bool] | None = None) -> bool:
+        return self.matcher.matches(resource_id, memo)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +145,7 @@ class AccessOnResource:
 
 
 def selector_matches(selector: ResourceSelector, resource_id: str) -> bool:
-    sensitive = selector.case_sensitive
-    if not any(glob_match(p, resource_id, sensitive) for p in selector.include):
-        return False
-    for clause in selector.also:
-        if not any(glob_match(p, resource_id, sensitive) for p in clause):
-            return False
-    return not any(glob_match(p, resource_id, sensitive) for p in selector.exclude)
+    return _compiled(selector).matches(resource_id)
 
 
 def selector_covers(outer: ResourceSelector, inner: ResourceSelector) -> bool:
@@ -127,14 +193,17 @@ class EffectiveAccessIndex:
         self._grants: list[IndexedGrant] = []
         self._allows_by_identity: dict[str, list[IndexedGrant]] = defaultdict(list)
         self._denies_by_identity: dict[str, list[IndexedGrant]] = defaultdict(list)
-        # Reverse index. Keys of case-insensitive selectors are folded to lower case.
-        self._exact: dict[str, list[IndexedGrant]] = defaultdict(list)
-        self._by_prefix: dict[str, list[IndexedGrant]] = defaultdict(list)
+        # Reverse index: each distinct allow selector, filed under the literal prefixes of its narrowest
+        # clause. Keys of case-insensitive selectors are folded to lower case.
+        self._allows_by_matcher: dict[SelectorMatcher, list[IndexedGrant]] = {}
+        self._exact: dict[str, list[SelectorMatcher]] = defaultdict(list)
+        self._by_prefix: dict[str, list[SelectorMatcher]] = defaultdict(list)
         self._prefix_lengths: set[int] = set()
         self.edges_out: dict[str, list[Edge]] = defaultdict(list)
         self.edges_in: dict[str, list[Edge]] = defaultdict(list)
+        compile_selector = SelectorCompiler()
         for resolution in resolutions:
-            self._add(resolution)
+            self._add(resolution, compile_selector)
         for mapping in (self._allows_by_identity, self._denies_by_identity, self._exact,
                         self._by_prefix, self.edges_out, self.edges_in):
             mapping.default_factory = None
@@ -145,7 +214,7 @@ class EffectiveAccessIndex:
 
     # -- building -------------------------------------------------------------------------------
 
-    def _add(self, resolution: Resolution) -> None:
+    def _add(self, resolution: Resolution, compile_selector: SelectorCompiler) -> None:
         catalog = resolution.catalog
         self.catalogs[resolution.provider] = catalog
         intern = sys.intern
@@ -166,20 +235,20 @@ class EffectiveAccessIndex:
                 bits_of[grant.actions] = bits
             if not bits:
                 continue
-            self._add_grant(grant, resolution.provider, bits)
+            self._add_grant(grant, resolution.provider, bits, compile_selector(grant.resources))
         for edge in resolution.edges:
             self.edges_out[edge.source].append(edge)
             self.edges_in[edge.target].append(edge)
         self.admin.update(resolution.admin)
         self.gaps.extend(resolution.gaps)
 
-    def _add_grant(self, grant: Grant, provider: str, bits: int) -> None:
+    def _add_grant(self, grant: Grant, provider: str, bits: int, matcher: SelectorMatcher) -> None:
         indexed = IndexedGrant(
             number=len(self._grants),
             identity=sys.intern(grant.identity),
             provider=provider,
             actions=bits,
-            resources=grant.resources,
+            matcher=matcher,
             provenance=grant.provenance,
             conditions=grant.conditions,
             deny=grant.deny,
@@ -189,14 +258,19 @@ class EffectiveAccessIndex:
         (self._denies_by_identity if grant.deny else self._allows_by_identity)[indexed.identity].append(indexed)
         if grant.deny:
             return
+        same_selector = self._allows_by_matcher.get(matcher)
+        if same_selector is not None:
+            same_selector.append(indexed)
+            return
+        self._allows_by_matcher[matcher] = [indexed]
         fold = not grant.resources.case_sensitive
-        for pattern in grant.resources.include:
+        for pattern in _narrowest_clause(grant.resources):
             key = pattern.lower() if fold else pattern
             if is_literal(pattern):
-                self._exact[key].append(indexed)
+                self._exact[key].append(matcher)
             else:
                 prefix = literal_prefix(key)
-                self._by_prefix[prefix].append(indexed)
+                self._by_prefix[prefix].append(matcher)
                 self._prefix_lengths.add(len(prefix))
 
     # -- lookups --------------------------------------------------------------------------------
@@ -218,8 +292,10 @@ class EffectiveAccessIndex:
     def edge_count(self) -> int:
         return sum(len(edges) for edges in self.edges_out.values())
 
-    def candidate_grants(self, resource_id: str) -> Iterator[IndexedGrant]:
-        """Allow grants whose selector could match ``resource_id``, each at most once, matched."""
+    def candidate_grants(self, resource_id: str, memo: dict[int, bool] | None = None) -> Iterator[IndexedGrant]:
+        """Allow grants whose selector matches ``resource_id``, each once; only selectors filed under
+        the id itself or one of its prefixes are matched, each once however many grants share it."""
+        memo = {} if memo is None else memo
         seen: set[int] = set()
         folded = resource_id.lower()
         buckets = [self._exact.get(resource_id, ()), self._exact.get(folded, ()) if folded != resource_id else ()]
@@ -230,11 +306,11 @@ class EffectiveAccessIndex:
             if folded != resource_id:
                 buckets.append(self._by_prefix.get(folded[:length], ()))
         for bucket in buckets:
-            for grant in bucket:
-                if grant.number not in seen:
-                    seen.add(grant.number)
-                    if grant.covers(resource_id):
-                        yield grant
+            for matcher in bucket:
+                if id(matcher) not in seen:
+                    seen.add(id(matcher))
+                    if matcher.matches(resource_id, memo):
+                        yield from self._allows_by_matcher[matcher]
 
     def access_on(self, identity_id: str, resource_id: str, grants: Iterable[IndexedGrant] | None = None) -> AccessOnResource:
         """Effective actions of one identity on one resource, denies applied.
@@ -289,6 +365,12 @@ class EffectiveAccessIndex:
 
     def successors(self, identity_id: str) -> list[str]:
         return [edge.target for edge in self.edges_out.get(identity_id, ())]
+
+
+def _narrowest_clause(selector: ResourceSelector) -> tuple[str, ...]:
+    """The clause (include, or one ``also``) whose widest pattern has the longest literal prefix:
+    every clause must match, so filing the selector under that clause's prefixes alone is enough."""
+    return max((selector.include, *selector.also), key=lambda clause: min((len(literal_prefix(p)) for p in clause), default=0))
 
 
 def _apply_denies(denies: Iterable[IndexedGrant], sure: int, conditional: int, conditions: list[str]) -> tuple[int, int]:

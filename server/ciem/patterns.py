@@ -40,3 +40,82 @@ def literal_prefix(pattern: str) -> str:
 
 def is_literal(pattern: str) -> bool:
     return "*" not in pattern and "?" not in pattern
+
+
+class PatternSet:
+    """Matches a text against many patterns at once, at a cost that grows with the text rather than
+    with the number of patterns (a grant scoped to one account may exclude every other account).
+
+    Literal patterns are looked up in a set, ``literal*`` patterns by the text's prefix of each length
+    that occurs; the others are filed under their longest literal run, and only those whose run
+    occurs in the text are matched in full.
+    """
+
+    __slots__ = ("patterns", "case_sensitive", "_any", "_literals", "_prefixes", "_runs", "_always")
+
+    _FEW = 8  # below this many general patterns, matching each one beats looking up runs
+
+    def __init__(self, patterns: tuple[str, ...], case_sensitive: bool = True):
+        self.patterns = patterns
+        self.case_sensitive = case_sensitive
+        self._any = "*" in patterns
+        self._literals: set[str] = set()
+        self._prefixes: dict[int, set[str]] = {}
+        general: list[str] = []
+        for pattern in patterns:
+            key = self.fold(pattern)
+            if is_literal(pattern):
+                self._literals.add(key)
+            elif pattern.endswith("*") and is_literal(pattern[:-1]):
+                self._prefixes.setdefault(len(key) - 1, set()).add(key[:-1])
+            else:
+                general.append(pattern)
+        self._runs: dict[int, dict[str, list[str]]] = {}
+        self._always: list[str] = []
+        if len(general) < self._FEW:
+            self._always = general
+            return
+        for pattern in general:
+            run = max(_RUNS.split(self.fold(pattern)), key=len)
+            if run:
+                self._runs.setdefault(len(run), {}).setdefault(run, []).append(pattern)
+            else:
+                self._always.append(pattern)
+
+    @property
+    def matches_all(self) -> bool:
+        return self._any
+
+    def fold(self, text: str) -> str:
+        """``text`` as this set compares it (lower case when matching ignores case)."""
+        return text if self.case_sensitive else text.lower()
+
+    def __reduce__(self):
+        return PatternSet, (self.patterns, self.case_sensitive)
+
+    def matches(self, text: str) -> bool:
+        if self._any:
+            return True
+        key = self.fold(text)
+        if key in self._literals:
+            return True
+        for length, prefixes in self._prefixes.items():
+            if key[:length] in prefixes:
+                return True
+        sensitive = self.case_sensitive
+        if any(glob_match(p, text, sensitive) for p in self._always):
+            return True
+        if not self._runs:
+            return False
+        if not key.isascii():  # case folding may change lengths: match every pattern
+            return any(glob_match(p, text, sensitive) for runs in self._runs.values() for group in runs.values()
+                       for p in group)
+        for length, runs in self._runs.items():
+            for start in range(len(key) - length + 1):
+                group = runs.get(key[start:start + length])
+                if group and any(glob_match(p, text, sensitive) for p in group):
+                    return True
+        return False
+
+
+_RUNS = re.compile(r"[*?]")

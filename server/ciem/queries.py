@@ -16,6 +16,7 @@ import pluggy
 
 from ciem.catalog import PermissionCatalog, iter_bits
 from ciem.errors import NotFoundError, QueryError
+from ciem.holdings import holdings
 from ciem.index import AccessOnResource, EffectiveAccessIndex, IndexedGrant
 from ciem.model import AccessLevel, Decision, Edge, EvaluationRequest, Identity, Sensitivity
 from ciem.reachability import bit_positions, closures
@@ -407,11 +408,7 @@ class PrecomputedFacts:
         self.index = index
         self.path_to_admin = index.shortest_paths_to_any(index.admin, MAX_HOPS_LIMIT)
         sensitive_ids = [rid for rid, res in index.resources.items() if res.sensitivity >= Sensitivity.HIGH]
-        sensitive_bit = bit_positions(sensitive_ids)
-        direct: dict[str, int] = {}
-        for resource_id in sensitive_ids:
-            for holder in _holders(index, resource_id):
-                direct[holder] = direct.get(holder, 0) | sensitive_bit[resource_id]
+        direct = holdings(index, sensitive_ids)
         nodes = list(index.identities)
         reachable_sensitive = closures(nodes, index.successors, direct)
         reachable_identities = closures(nodes, index.successors, bit_positions(nodes))
@@ -442,31 +439,6 @@ class PrecomputedFacts:
     def summary(self, identifier: str, identity: Identity) -> EnrichSummary:
         summary = self._summaries[identity.id]
         return summary if identifier == summary.identifier else replace(summary, identifier=identifier)
-
-
-def _holders(index: EffectiveAccessIndex, resource_id: str) -> set[str]:
-    """Who holds any access to ``resource_id`` (the set ``direct_holders`` gives, without the actions).
-
-    A covering allow grant settles it unless the identity's unconditional denies on the resource
-    take every one of its actions; only then is the identity's whole access worked out."""
-    holders: set[str] = set()
-    checked: set[str] = set()
-    for grant in index.candidate_grants(resource_id):
-        identity = grant.identity
-        if identity in holders or identity in checked:
-            continue
-        blocked = 0
-        for deny in index.denies_of(identity):
-            if not deny.conditions and deny.covers(resource_id):
-                blocked |= deny.actions
-        if grant.actions & ~blocked:
-            holders.add(identity)
-            continue
-        checked.add(identity)
-        access = index.access_on(identity, resource_id)
-        if access.allowed | access.conditional:
-            holders.add(identity)
-    return holders
 
 
 def precomputed(index: EffectiveAccessIndex) -> PrecomputedFacts:
