@@ -361,6 +361,23 @@ def test_kms_key_policy_must_delegate_to_the_account():
     assert can(result, role_arn("keyadmin"), "kms:ScheduleKeyDeletion", key + "open") is None
 
 
+def test_key_policies_limit_only_the_keys_an_identity_policy_reaches_in_its_own_account():
+    delegating = doc(allow("kms:*", "*", principal={"AWS": f"arn:aws:iam::{A}:root"},
+                           condition={"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}))
+    # The second key is filed under A but its ARN names B: B's resources are beyond A's identities.
+    misfiled = {**_key("misfiled", delegating), "Arn": f"arn:aws:kms:us-east-1:{B}:key/misfiled"}
+    result = run({A: account(users=[user("alice", doc(allow("kms:Decrypt")))],
+                             resources={"kms": {"Keys": [_key("own", delegating), misfiled]}}),
+                  B: account()})
+    own, other = f"arn:aws:kms:us-east-1:{A}:key/own", misfiled["Arn"]
+    assert can(result, ALICE, "kms:Decrypt", own) == "conditional"
+    assert can(result, ALICE, "kms:Decrypt", other) is None
+    per_key = [g.resources.include for g in grants_of(result, ALICE) if len(g.resources.include) == 1
+               and g.resources.include[0].startswith("arn:aws:kms")]
+    assert per_key == [(own,)]
+    assert all(other not in g.resources.exclude for g in grants_of(result, ALICE))
+
+
 def test_kms_grant_gives_its_operations():
     closed = doc(allow("kms:*", "*", principal={"AWS": role_arn("keyadmin")}))
     grant = {"GrantId": "g1", "GranteePrincipal": ALICE, "Operations": ["Decrypt"]}

@@ -136,7 +136,7 @@ class ResourceSide:
                 buckets.setdefault(resource.account, []).extend(resource.patterns)
         # Resource ids of each collected account: ARNs naming it, and its buckets (S3 ARNs name no account).
         self.account_patterns = {a: (f"arn:*:*:*:{a}:*", *buckets.get(a, ())) for a in collected}
-        self._others: dict[str, tuple[str, ...]] = {}
+        self._beyond: dict[tuple[str, bool], tuple[tuple[str, ...], frozenset[str]]] = {}
         self.role_patterns = tuple(f"arn:aws:iam::{a}:role/*" for a in collected)
         self.assume_bits = self.catalog.bits_of(a for a in ASSUME_ACTIONS if a in self.catalog)
         self.kms_bits = self.catalog.service_bits("kms")
@@ -150,11 +150,19 @@ class ResourceSide:
                 self.keys_by_account.setdefault(resource.account, []).append(resource)
                 self.delegation[resource.arn] = list(self._delegations(resource))
 
-    def others(self, account: str) -> tuple[str, ...]:
-        if account not in self._others:
-            self._others[account] = tuple(p for other, patterns in self.account_patterns.items()
-                                          if other != account for p in patterns)
-        return self._others[account]
+    def beyond(self, account: str, assume: bool) -> tuple[tuple[str, ...], frozenset[str]]:
+        """What an identity-side grant of ``account`` stops at: the other collected accounts'
+        resources (and, for AssumeRole, every collected role), with the account's KMS keys those
+        patterns cover (none, unless a key's ARN names another account)."""
+        cached = self._beyond.get((account, assume))
+        if cached is None:
+            patterns = tuple(p for other, own in self.account_patterns.items() if other != account for p in own)
+            if assume:
+                patterns += self.role_patterns
+            covered = frozenset(key.arn for key in self.keys_by_account.get(account, [])
+                                if any(pattern_covers(p, key.arn) for p in patterns))
+            cached = self._beyond[(account, assume)] = (patterns, covered)
+        return cached
 
     # --- identity side, scoped -----------------------------------------------------------------
 
@@ -162,26 +170,28 @@ class ResourceSide:
         """Identity-side items as grants: limited to the own account, without AssumeRole on
         collected roles (the trust edges decide those) and within KMS key policies."""
         account = effective.principal.account
-        others = self.others(account)
         out: list[Item] = []
         for item in items:
-            parts = [(item.bits & ~self.assume_bits, ()), (item.bits & self.assume_bits, self.role_patterns)]
-            for bits, exclude in parts:
-                if not bits:
-                    continue
-                part = replace(item, bits=bits, exclude=tuple(dict.fromkeys((*item.exclude, *others, *exclude))))
-                out.extend(self._within_key_policies(part, account))
+            for bits, assume in ((item.bits & ~self.assume_bits, False), (item.bits & self.assume_bits, True)):
+                if bits:
+                    out.extend(self._within_key_policies(replace(item, bits=bits), account, *self.beyond(account, assume)))
         return out
 
-    def _within_key_policies(self, item: Item, account: str) -> list[Item]:
+    def _within_key_policies(self, item: Item, account: str, beyond: tuple[str, ...],
+                             covered_keys: frozenset[str]) -> list[Item]:
+        """``item`` with ``beyond`` added to its exclude, its KMS actions limited by the account's
+        key policies. Which keys it reaches is asked of ``item`` itself, the keys ``beyond`` covers
+        left out: the same answer as the limited item's without walking ``beyond`` per key."""
+        exclude = tuple(dict.fromkeys((*item.exclude, *beyond)))
+        limited = replace(item, exclude=exclude)
         kms = item.bits & self.kms_bits
         keys = self.keys_by_account.get(account, [])
         if not kms or not keys:
-            return [item]
-        out = [replace(item, bits=item.bits & ~kms)] if item.bits & ~kms else []
+            return [limited]
+        out = [replace(limited, bits=item.bits & ~kms)] if item.bits & ~kms else []
         excluded = []
         for key in keys:
-            if not item.reaches(key.arn):
+            if key.arn in covered_keys or not item.reaches(key.arn):
                 continue
             delegations = self.delegation[key.arn]
             full = 0
@@ -193,9 +203,9 @@ class ResourceSide:
             excluded.append(key.arn)
             for bits, conditions, label in delegations:
                 if kms & bits:
-                    out.append(Item(kms & bits, (key.arn,), (*item.also, item.include), item.exclude, item.pending,
+                    out.append(Item(kms & bits, (key.arn,), (*item.also, item.include), exclude, item.pending,
                                     tuple(dict.fromkeys((*item.keys, *conditions))), (label, *item.provenance)))
-        out.append(replace(item, bits=kms, exclude=tuple(dict.fromkeys((*item.exclude, *excluded)))))
+        out.append(replace(limited, bits=kms, exclude=tuple(dict.fromkeys((*exclude, *excluded)))))
         return out
 
     def _delegations(self, key: AwsResource) -> Iterator[tuple[int, tuple[str, ...], str]]:
