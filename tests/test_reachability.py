@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ciem.reachability import bit_positions, closures, strongly_connected_components
+from ciem.model import Edge, EdgeKind
+from ciem.reachability import bit_positions, closures, one_step_per_neighbour, shortest_paths, strongly_connected_components
 
 GRAPH = {"a": ["b"], "b": ["c"], "c": ["b", "d"], "d": [], "e": ["a"], "lone": []}
 
@@ -32,3 +33,16 @@ def test_deep_chains_do_not_hit_the_recursion_limit():
     chain["n5000"] = []
     reach = closures(list(chain), chain.__getitem__, {"n5000": 1})
     assert reach["n0"] == 1
+
+
+def test_parallel_edges_collapse_to_the_unconditional_one_on_shortest_paths():
+    conditional = Edge("a", "b", EdgeKind.ESCALATE, "first-method", (), conditions=("aws:SourceIp",))
+    sure = Edge("a", "b", EdgeKind.ESCALATE, "second-method", ())
+    onward = Edge("b", "c", EdgeKind.ASSUME, "assume", ())
+    steps = one_step_per_neighbour({"a": [conditional, sure], "b": [onward]}, lambda edge: edge.target)
+    assert steps["a"] == (("b",), (sure,))
+    assert shortest_paths(("a",), 5, steps) == {"a": (), "b": (sure,), "c": (sure, onward)}
+    assert "c" not in shortest_paths(("a",), 1, steps)
+    only_assume = one_step_per_neighbour({"a": [conditional, sure], "b": [onward]}, lambda edge: edge.target,
+                                         lambda edge: edge.kind == EdgeKind.ASSUME)
+    assert only_assume == {"b": (("c",), (onward,))}

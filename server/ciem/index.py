@@ -34,13 +34,13 @@ from ciem.model import (
     Snapshot,
 )
 from ciem.patterns import PatternSet, glob_match, is_literal, literal_prefix
-from ciem.reachability import shortest_paths
+from ciem.reachability import NO_STEPS, one_step_per_neighbour, shortest_paths
 
 
 class SelectorMatcher:
     """A selector compiled for matching: one :class:`PatternSet` per clause."""
 
-    __slots__ = ("selector", "include", "also", "exclude")
+    __slots__ = ("selector", "include", "also", "exclude", "_covers")
 
     def __init__(self, selector: ResourceSelector, include: PatternSet, also: tuple[PatternSet, ...],
                  exclude: PatternSet | None):
@@ -48,6 +48,14 @@ class SelectorMatcher:
         self.include = include
         self.also = also
         self.exclude = exclude
+        self._covers: dict[SelectorMatcher, bool] = {}
+
+    def covers_selector(self, inner: "SelectorMatcher") -> bool:
+        """:func:`selector_covers` of the two selectors, remembered (few distinct pairs recur)."""
+        found = self._covers.get(inner)
+        if found is None:
+            found = self._covers[inner] = selector_covers(self.selector, inner.selector)
+        return found
 
     def __reduce__(self):
         return SelectorMatcher, (self.selector, self.include, self.also, self.exclude)
@@ -208,6 +216,8 @@ class EffectiveAccessIndex:
                         self._by_prefix, self.edges_out, self.edges_in):
             mapping.default_factory = None
         self._prefix_lengths_sorted = tuple(sorted(self._prefix_lengths))
+        self.steps_out = one_step_per_neighbour(self.edges_out, _target)
+        self.steps_in = one_step_per_neighbour(self.edges_in, _source)
         self.sorted_resource_ids: list[str] = sorted(self.resources)
         # Facts derived once for the hot path (ciem.queries.PrecomputedFacts), set before serving.
         self.facts = None
@@ -312,16 +322,18 @@ class EffectiveAccessIndex:
                     if matcher.matches(resource_id, memo):
                         yield from self._allows_by_matcher[matcher]
 
-    def access_on(self, identity_id: str, resource_id: str, grants: Iterable[IndexedGrant] | None = None) -> AccessOnResource:
+    def access_on(self, identity_id: str, resource_id: str, grants: Iterable[IndexedGrant] | None = None,
+                  memo: dict[int, bool] | None = None) -> AccessOnResource:
         """Effective actions of one identity on one resource, denies applied.
 
         Unconditional denies remove actions; conditional denies turn sure actions conditional.
+        ``memo`` is the clause memo of ``resource_id`` (see :meth:`SelectorMatcher.matches`).
         """
         allowed = conditional = 0
         conditions: list[str] = []
         provenance: list[str] = []
         for grant in self.grants_of(identity_id) if grants is None else grants:
-            if grant.identity != identity_id or not grant.covers(resource_id):
+            if grant.identity != identity_id or not grant.covers(resource_id, memo):
                 continue
             if grant.conditions or grant.potential:
                 conditional |= grant.actions
@@ -329,7 +341,7 @@ class EffectiveAccessIndex:
             else:
                 allowed |= grant.actions
             provenance.extend(grant.provenance)
-        denies = [deny for deny in self.denies_of(identity_id) if deny.covers(resource_id)]
+        denies = [deny for deny in self.denies_of(identity_id) if deny.covers(resource_id, memo)]
         allowed, conditional = _apply_denies(denies, allowed, conditional, conditions)
         conditional &= ~allowed
         return AccessOnResource(allowed, conditional, tuple(dict.fromkeys(conditions)), tuple(dict.fromkeys(provenance)))
@@ -343,7 +355,7 @@ class EffectiveAccessIndex:
         sure = 0 if (grant.conditions or grant.potential) else grant.actions
         conditional = grant.actions & ~sure
         conditions = list(grant.conditions)
-        denies = [d for d in self.denies_of(grant.identity) if selector_covers(d.resources, grant.resources)]
+        denies = [d for d in self.denies_of(grant.identity) if d.matcher.covers_selector(grant.matcher)]
         sure, conditional = _apply_denies(denies, sure, conditional, conditions)
         return sure, conditional, tuple(dict.fromkeys(conditions))
 
@@ -352,7 +364,7 @@ class EffectiveAccessIndex:
     def shortest_paths_from(self, start: str, max_hops: int) -> dict[str, tuple[Edge, ...]]:
         """Every identity reachable from ``start`` in at most ``max_hops`` edges, with the shortest
         path to it (breadth first, so cycles end and the first path found is a shortest one)."""
-        return shortest_paths((start,), max_hops, self.edges_out, _target)
+        return shortest_paths((start,), max_hops, self.steps_out)
 
     def shortest_paths_to(self, goal: str, max_hops: int) -> dict[str, tuple[Edge, ...]]:
         """Every identity that can reach ``goal`` in at most ``max_hops`` edges, with its path."""
@@ -360,11 +372,12 @@ class EffectiveAccessIndex:
 
     def shortest_paths_to_any(self, goals: Iterable[str], max_hops: int) -> dict[str, tuple[Edge, ...]]:
         """Every identity that can reach one of ``goals``, with a shortest path to the nearest one."""
-        reversed_paths = shortest_paths(goals, max_hops, self.edges_in, _source)
+        reversed_paths = shortest_paths(goals, max_hops, self.steps_in)
         return {source: tuple(reversed(path)) for source, path in reversed_paths.items()}
 
-    def successors(self, identity_id: str) -> list[str]:
-        return [edge.target for edge in self.edges_out.get(identity_id, ())]
+    def successors(self, identity_id: str) -> tuple[str, ...]:
+        """The identities one edge away, each once."""
+        return self.steps_out.get(identity_id, NO_STEPS)[0]
 
 
 def _narrowest_clause(selector: ResourceSelector) -> tuple[str, ...]:

@@ -34,34 +34,79 @@ class ActionEntry:
     conditional: bool
 
 
-def path_is_conditional(path: tuple[Edge, ...], actions: tuple[ActionEntry, ...]) -> bool:
+@dataclass(frozen=True, slots=True)
+class ActionBits:
+    """The actions of one answer as bitsets over their provider's catalog (sure, and allowed only
+    under conditions), listed only when asked: a broad grant holds thousands of actions."""
+
+    catalog: PermissionCatalog
+    sure: int
+    conditional: int
+
+    def entries(self) -> tuple[ActionEntry, ...]:
+        return action_entries(self.catalog, self.sure, self.conditional)
+
+
+def path_is_conditional(path: tuple[Edge, ...], actions: ActionBits) -> bool:
     """An answer is conditional when any step of its path is, or when all of its actions are."""
-    return any(edge.conditions for edge in path) or all(action.conditional for action in actions)
+    return not actions.sure or any(edge.conditions for edge in path)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldAccess:
+    """Actions one identity's own grants give on ``resource``: a pattern, or a known resource id."""
+
+    resource: str
+    resource_known: bool
+    sensitivity: int
+    action_bits: ActionBits
+    conditions: tuple[str, ...]
+    provenance: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReachGroup:
+    """What ``via`` holds, reached by ``path`` (empty for the identity asked about)."""
+
+    via: str
+    path: tuple[Edge, ...]
+    held: tuple[HeldAccess, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class ReachEntry:
-    """Actions ``via`` holds on ``resource`` (a pattern, or a known resource id), reached by ``path``."""
+    """One line of a reach answer: ``held`` is ``via``'s, reached by ``path``."""
 
     via: str
     path: tuple[Edge, ...]
-    resource: str
-    resource_known: bool
-    sensitivity: int
-    actions: tuple[ActionEntry, ...]
-    conditions: tuple[str, ...]
-    provenance: tuple[str, ...]
+    held: HeldAccess
+
+    resource = property(lambda self: self.held.resource)
+    resource_known = property(lambda self: self.held.resource_known)
+    sensitivity = property(lambda self: self.held.sensitivity)
+    conditions = property(lambda self: self.held.conditions)
+    provenance = property(lambda self: self.held.provenance)
+
+    @property
+    def actions(self) -> tuple[ActionEntry, ...]:
+        return self.held.action_bits.entries()
 
     @property
     def conditional(self) -> bool:
-        return path_is_conditional(self.path, self.actions)
+        return path_is_conditional(self.path, self.held.action_bits)
 
 
 @dataclass(frozen=True, slots=True)
 class ReachResult:
+    """Groups run nearest identity first; within a group, most sensitive resource first."""
+
     identity: Identity
-    entries: tuple[ReachEntry, ...]
+    groups: tuple[ReachGroup, ...]
     reachable_identities: Mapping[str, tuple[Edge, ...]]
+
+    @property
+    def entries(self) -> tuple[ReachEntry, ...]:
+        return tuple(ReachEntry(group.via, group.path, held) for group in self.groups for held in group.held)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +116,17 @@ class WhoCanEntry:
     identity: Identity
     holder: str
     path: tuple[Edge, ...]
-    actions: tuple[ActionEntry, ...]
+    action_bits: ActionBits
     conditions: tuple[str, ...]
     provenance: tuple[str, ...]
 
     @property
+    def actions(self) -> tuple[ActionEntry, ...]:
+        return self.action_bits.entries()
+
+    @property
     def conditional(self) -> bool:
-        return path_is_conditional(self.path, self.actions)
+        return path_is_conditional(self.path, self.action_bits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,19 +249,29 @@ def reach(
     paths = index.shortest_paths_from(identity_id, _check_hops(max_hops))
     concrete = bool(resource_prefix) or min_sensitivity > 0
     resources = _resources_in_scope(index, resource_prefix, min_sensitivity) if concrete else ()
-    entries: list[ReachEntry] = []
-    for holder, path in paths.items():
+    remembered = _HELD.setdefault(index, {})
+    groups: list[ReachGroup] = []
+    for holder, path in sorted(paths.items(), key=lambda item: (len(item[1]), item[0])):
         holder_identity = index.identities.get(holder)
         if holder_identity is None:
             continue
         catalog = index.catalogs[holder_identity.provider]
         mask = action_filter.mask(catalog)
         if concrete:
-            entries.extend(_concrete_entries(index, holder, path, catalog, mask, resources))
+            held = _held_on_resources(index, holder, catalog, mask, resources)
+        elif mask == catalog.all_bits:
+            held = remembered.get(holder)
+            if held is None:
+                held = remembered[holder] = _held_by_grants(index, holder, catalog, mask)
         else:
-            entries.extend(_grant_entries(index, holder, path, catalog, mask))
-    entries.sort(key=lambda e: (len(e.path), -e.sensitivity, e.resource, e.via))
-    return ReachResult(identity, tuple(entries), paths)
+            held = _held_by_grants(index, holder, catalog, mask)
+        if held:
+            groups.append(ReachGroup(holder, path, held))
+    return ReachResult(identity, tuple(groups), paths)
+
+
+# Per index: each identity's own access, unfiltered, worked out the first time a reach passes it.
+_HELD: "weakref.WeakKeyDictionary[EffectiveAccessIndex, dict[str, tuple[HeldAccess, ...]]]" = weakref.WeakKeyDictionary()
 
 
 def _resources_in_scope(index: EffectiveAccessIndex, prefix: str, min_sensitivity: int) -> list[str]:
@@ -227,7 +286,8 @@ def _resources_in_scope(index: EffectiveAccessIndex, prefix: str, min_sensitivit
     return selected
 
 
-def _grant_entries(index, holder, path, catalog, mask) -> Iterable[ReachEntry]:
+def _held_by_grants(index, holder, catalog, mask) -> tuple[HeldAccess, ...]:
+    held = []
     for grant in index.grants_of(holder):
         sure, conditional, conditions = index.effective_bits(grant)
         sure &= mask
@@ -236,20 +296,15 @@ def _grant_entries(index, holder, path, catalog, mask) -> Iterable[ReachEntry]:
             continue
         pattern = _selector_text(grant)
         known = index.resources.get(pattern)
-        yield ReachEntry(
-            via=holder,
-            path=path,
-            resource=pattern,
-            resource_known=known is not None,
-            sensitivity=int(known.sensitivity) if known else 0,
-            actions=action_entries(catalog, sure, conditional),
-            conditions=conditions,
-            provenance=grant.provenance,
-        )
+        held.append(HeldAccess(pattern, known is not None, int(known.sensitivity) if known else 0,
+                               ActionBits(catalog, sure, conditional), conditions, grant.provenance))
+    held.sort(key=lambda h: (-h.sensitivity, h.resource))
+    return tuple(held)
 
 
-def _concrete_entries(index, holder, path, catalog, mask, resources) -> Iterable[ReachEntry]:
+def _held_on_resources(index, holder, catalog, mask, resources) -> tuple[HeldAccess, ...]:
     grants = index.grants_of(holder)
+    held = []
     for resource_id in resources:
         if not any(grant.covers(resource_id) for grant in grants):
             continue
@@ -257,25 +312,27 @@ def _concrete_entries(index, holder, path, catalog, mask, resources) -> Iterable
         sure, conditional = access.allowed & mask, access.conditional & mask
         if not (sure | conditional):
             continue
-        yield ReachEntry(
-            via=holder,
-            path=path,
-            resource=resource_id,
-            resource_known=True,
-            sensitivity=int(index.resources[resource_id].sensitivity),
-            actions=action_entries(catalog, sure, conditional),
-            conditions=access.conditions,
-            provenance=access.provenance,
-        )
+        held.append(HeldAccess(resource_id, True, int(index.resources[resource_id].sensitivity),
+                               ActionBits(catalog, sure, conditional), access.conditions, access.provenance))
+    held.sort(key=lambda h: (-h.sensitivity, h.resource))
+    return tuple(held)
+
+
+_EXCEPTIONS_SHOWN = 3
 
 
 def _selector_text(grant: IndexedGrant) -> str:
+    """The selector in one line; a long ``except`` list (an account's grants exclude every other
+    account of the organization) shows its first few patterns and how many more there are."""
     selector = grant.resources
     text = " | ".join(selector.include)
     for clause in selector.also:
         text += " and (" + " | ".join(clause) + ")"
     if selector.exclude:
-        text += " except " + " | ".join(selector.exclude)
+        shown = selector.exclude[:_EXCEPTIONS_SHOWN]
+        text += " except " + " | ".join(shown)
+        if len(selector.exclude) > len(shown):
+            text += f" (and {len(selector.exclude) - len(shown)} more)"
     return text
 
 
@@ -304,7 +361,7 @@ def who_can(
         holder = path[-1].target if path else source
         access = direct[holder]
         catalog = index.catalogs[index.identities[holder].provider]
-        actions = action_entries(catalog, access.allowed, access.conditional)
+        actions = ActionBits(catalog, access.allowed, access.conditional)
         entries.append(WhoCanEntry(identity, holder, path, actions, access.conditions, access.provenance))
     entries.sort(key=lambda e: (len(e.path), e.identity.id))
     return WhoCanResult(resource_id, resource_id in index.resources, tuple(entries))
@@ -315,20 +372,21 @@ def direct_holders(
 ) -> dict[str, AccessOnResource]:
     """Identities whose own grants allow something (within the filter) on ``resource_id``, with
     what they allow after denies, as bitsets."""
+    memo: dict[int, bool] = {}
+    covering: dict[str, list[IndexedGrant]] = {}
+    for grant in index.candidate_grants(resource_id, memo):
+        covering.setdefault(grant.identity, []).append(grant)
     holders: dict[str, AccessOnResource] = {}
-    seen: set[str] = set()
     masks: dict[str, int] = {}
-    for grant in index.candidate_grants(resource_id):
-        if grant.identity in seen:
-            continue
-        seen.add(grant.identity)
-        mask = masks.get(grant.provider)
+    for identity_id, grants in covering.items():
+        provider = grants[0].provider
+        mask = masks.get(provider)
         if mask is None:
-            mask = masks[grant.provider] = action_filter.mask(index.catalogs[grant.provider])
-        access = index.access_on(grant.identity, resource_id)
+            mask = masks[provider] = action_filter.mask(index.catalogs[provider])
+        access = index.access_on(identity_id, resource_id, grants, memo)
         sure, conditional = access.allowed & mask, access.conditional & mask
         if sure | conditional:
-            holders[grant.identity] = replace(access, allowed=sure, conditional=conditional)
+            holders[identity_id] = replace(access, allowed=sure, conditional=conditional)
     return holders
 
 
