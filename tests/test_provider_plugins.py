@@ -34,3 +34,20 @@ def test_a_purpose_a_provider_leaves_out_is_reported_as_unsupported(tmp_path):
     with pytest.raises(SourceError, match="resolving snapshots is not supported"):
         plugin.ciem_resolve([snapshot])
     assert plugin.ciem_finding_rules() == ()
+
+
+def test_per_snapshots_builds_once_per_list_of_snapshots_and_keeps_the_last_few():
+    from datetime import datetime, timezone
+
+    from ciem.model import Snapshot
+    from ciem.providers import PerSnapshots
+
+    built = []
+    model_of = PerSnapshots(lambda snapshots: built.append(len(snapshots)) or object(), keep=2)
+    now = datetime.now(timezone.utc)
+    first, second, third = ([Snapshot("toy", f"s{n}", now, {})] for n in range(3))
+    assert model_of(first) is model_of(list(first))  # the same snapshots in a new list: built once
+    assert model_of(second) is not model_of(first)
+    model_of(third)  # pushes out the oldest
+    model_of(first)
+    assert built == [1, 1, 1, 1]

@@ -6,13 +6,38 @@ import importlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable
 
 import pluggy
 
 from ciem import hookspec
 from ciem.errors import SourceError
+from ciem.model import Snapshot
 
 ENTRY_POINT_GROUP = "ciem.providers"
+
+
+class PerSnapshots:
+    """What ``build`` made of a list of snapshots, kept for the last few lists asked about.
+
+    Explain and right-sizing ask about the serving index's snapshots again and again; a provider
+    wraps the model it evaluates them with in one of these instead of rebuilding it per request.
+    Keyed by the snapshots' ids, each entry holding its snapshots so that no id is reused while kept.
+    """
+
+    def __init__(self, build: Callable[[list[Snapshot]], Any], keep: int = 4):
+        self._build = build
+        self._keep = keep
+        self._built: dict[tuple[int, ...], tuple[tuple[Snapshot, ...], Any]] = {}
+
+    def __call__(self, snapshots: list[Snapshot]) -> Any:
+        key = tuple(id(s) for s in snapshots)
+        cached = self._built.get(key)
+        if cached is None:
+            while len(self._built) >= self._keep:
+                self._built.pop(next(iter(self._built)))
+            cached = self._built[key] = (tuple(snapshots), self._build(snapshots))
+        return cached[1]
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import Any
 from ciem.catalog import PermissionCatalog
 from ciem.errors import NotFoundError, QueryError
 from ciem.model import Decision, EvaluationRequest, Snapshot
+from ciem.providers import PerSnapshots
 
 from ciem_aws.identifiers import normalize_identifier, role_alias, split_arn
 from ciem_aws.policy.document import Policy
@@ -31,13 +32,14 @@ from ciem_aws.resolve.resources import AwsResource, read_resources
 from ciem_aws.resolve.trust import PUBLIC, PrincipalIndex
 
 
-def _caller(estate: Estate, identifier: str) -> tuple[PrincipalRef, Principal | None]:
+def _caller(model: "_Model", identifier: str) -> tuple[PrincipalRef, Principal | None]:
     if identifier.strip() == PUBLIC:
         return PrincipalRef.anonymous(), None
     normalized = normalize_identifier(identifier)
     if normalized is None:
         raise NotFoundError(f"{identifier!r} is not an AWS identity")
-    found = estate.principals.get(normalized) or PrincipalIndex(estate).by_arn(normalized)
+    estate = model.estate
+    found = estate.principals.get(normalized) or model.principals.by_arn(normalized)
     if found is None:
         found = next((p for p in estate.principals.values()
                       if normalized in (p.unique_id, role_alias(p.name, p.account))), None)
@@ -53,11 +55,25 @@ def _caller(estate: Estate, identifier: str) -> tuple[PrincipalRef, Principal | 
     raise NotFoundError(f"{identifier!r}: no such user, role or root user in the collected accounts")
 
 
-def _resource_of(resources: list[AwsResource], arn: str) -> AwsResource | None:
-    for resource in resources:
-        if arn == resource.arn or (resource.type == "s3:bucket" and arn.startswith(resource.arn + "/")):
-            return resource
-    return None
+class _Model:
+    """What explain looks up in the snapshots: the estate, its resources by ARN, its principals."""
+
+    def __init__(self, snapshots: list[Snapshot]):
+        self.estate = build_estate(snapshots)
+        self.principals = PrincipalIndex(self.estate)
+        self.resources = {resource.arn: resource for resource in read_resources(self.estate)}
+
+    def resource(self, arn: str) -> AwsResource | None:
+        """The resource ``arn`` names: itself, or the bucket of an object ARN."""
+        found = self.resources.get(arn)
+        if found is None and "/" in arn:
+            bucket = self.resources.get(arn.split("/", 1)[0])
+            found = bucket if bucket is not None and bucket.type == "s3:bucket" else None
+        return found
+
+
+# Explain is asked about the serving index's snapshots again and again.
+_model_of = PerSnapshots(_Model)
 
 
 def _caller_values(estate: Estate, caller: PrincipalRef, principal: Principal | None) -> tuple[dict[str, Any], list[str]]:
@@ -88,11 +104,12 @@ def explain(snapshots: list[Snapshot], request: EvaluationRequest, *,
         split_arn(request.resource)
     if request.action not in _catalog(catalog):
         raise QueryError(f"{request.action!r}: no such AWS action")
-    estate = build_estate(snapshots)
-    caller, principal = _caller(estate, request.identity)
-    resource = _resource_of(read_resources(estate), request.resource)
+    model = _model_of(snapshots)
+    estate = model.estate
+    caller, principal = _caller(model, request.identity)
+    resource = model.resource(request.resource)
     policy = resource.policy if resource else None
-    target = estate.principals.get(request.resource) or PrincipalIndex(estate).by_arn(request.resource)
+    target = estate.principals.get(request.resource) or model.principals.by_arn(request.resource)
     if target is not None and target.kind == "role":
         policy = target.trust
     if policy is not None and resource is not None and resource.extra.get("restrict_public") \

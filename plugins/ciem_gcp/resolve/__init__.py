@@ -11,6 +11,7 @@ from __future__ import annotations
 from ciem.model import (
     Edge, Grant, Identity, Resolution, Resource, ResourceSelector, Sensitivity, Snapshot,
 )
+from ciem.providers import PerSnapshots
 
 from ciem_gcp import PROVIDER
 from ciem_gcp.catalog import gcp_catalog
@@ -41,20 +42,8 @@ class Model:
         self.access = Access(self.estate, self.principals, self.catalog)
 
 
-# Keyed by the snapshots' ids; each entry holds its snapshots, so that no id is reused while kept.
-_MODELS: dict[tuple[int, ...], tuple[tuple[Snapshot, ...], Model]] = {}
-
-
-def model_of(snapshots: list[Snapshot]) -> Model:
-    """The model of ``snapshots``, kept for the last few sets asked (explain and right-sizing ask
-    about the serving index's snapshots again and again)."""
-    key = tuple(id(s) for s in snapshots)
-    cached = _MODELS.get(key)
-    if cached is None:
-        while len(_MODELS) >= 4:
-            _MODELS.pop(next(iter(_MODELS)))
-        cached = _MODELS[key] = (tuple(snapshots), Model(snapshots))
-    return cached[1]
+# Explain and right-sizing ask about the serving index's snapshots again and again.
+model_of = PerSnapshots(Model)
 
 
 def _selector(node_id: str) -> ResourceSelector:
