@@ -14,6 +14,8 @@ from builders import (
     organization, policy_arn, role, role_arn, run, service_trust, snapshot, trusts, user, user_arn,
 )
 from ciem_aws.resolve import resolve
+from ciem_aws.resolve.grants import Layers, Verdict
+from ciem_aws.resolve.principals import build_estate
 from ciem_aws.resolve.trust import PUBLIC
 
 ALICE = user_arn("alice")
@@ -125,6 +127,35 @@ def test_conditional_deny_is_emitted_with_its_keys():
     assert denies and denies[0].conditions == ("aws:RequestedRegion",)
     assert can(result, ALICE, "s3:GetObject", OBJECT) == "conditional"
     assert can(result, user_arn("bob", B), "s3:GetObject", OBJECT) == "allow"
+
+
+def _effective(accounts, arn):
+    layers = Layers(build_estate([snapshot(accounts)]), catalog())
+    return layers, layers.effective(layers.estate.principals[arn])
+
+
+def test_an_answer_no_resource_changes_is_worked_out_once_per_action_and_context():
+    without_mfa = {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
+    layers, admin = _effective({A: account(users=[user("alice", doc(allow("*"), deny("*", condition=without_mfa)))])},
+                               ALICE)
+    bit = layers.catalog.bit("s3:GetObject")
+    assert admin.blind(bit)
+    first = admin.can(bit, OBJECT)
+    assert first.allowed and first.conditions == ("aws:MultiFactorAuthPresent",)
+    assert admin.can(bit, "arn:aws:s3:::other/*") is first
+    assert admin.can(bit, OBJECT, {"aws:MultiFactorAuthPresent": "true"}) == Verdict(True, (), first.provenance)
+
+
+def test_an_answer_that_depends_on_the_resource_is_worked_out_for_each():
+    layers, named_first = _effective({A: account(users=[user("alice", doc(allow("s3:GetObject", OBJECT), allow("*")))])},
+                                     ALICE)
+    bit = layers.catalog.bit("s3:GetObject")
+    assert not named_first.blind(bit)  # the first allow names the object: it is the one that answers for it
+    assert named_first.can(bit, OBJECT).provenance != named_first.can(bit, BUCKET + "/other").provenance
+    layers, partly_denied = _effective({A: account(users=[user("alice", doc(allow("*"), deny("s3:*", BUCKET + "/*")))])},
+                                       ALICE)
+    assert not partly_denied.blind(bit)
+    assert partly_denied.can(bit, "arn:aws:s3:::other/x").allowed and not partly_denied.can(bit, OBJECT).allowed
 
 
 def test_identity_deny_folds_and_boundary_deny_applies():

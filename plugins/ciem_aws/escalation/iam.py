@@ -3,7 +3,7 @@ permissions (Rhino Security Labs methods 1, 2, 4-14; pathfinding.cloud iam-*).""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator
 
 from ciem.model import Edge
@@ -88,8 +88,8 @@ class UpdateAssumeRolePolicy(EscalationMethod):
                     continue
                 assume = source.can(context.catalog.bit(ASSUME), role.arn, allows=source.open_ceiling)
                 if assume.allowed:
-                    verdict.conditions = tuple(dict.fromkeys((*verdict.conditions, *assume.conditions)))
-                    yield context.edge(self, source, role.arn, verdict, (role.arn,))
+                    conditions = tuple(dict.fromkeys((*verdict.conditions, *assume.conditions)))
+                    yield context.edge(self, source, role.arn, replace(verdict, conditions=conditions), (role.arn,))
 
 
 class AddUserToGroup(EscalationMethod):

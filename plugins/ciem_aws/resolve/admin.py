@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ciem_aws.resolve.grants import ANY, Effective, Layers
+from ciem_aws.resolve.grants import Effective, Layers
 
 
 def all_powerful_reason(layers: Layers, effective: Effective) -> str | None:
@@ -32,7 +32,7 @@ def all_powerful_reason(layers: Layers, effective: Effective) -> str | None:
     bits = 0
     labels: list[str] = []
     for item in effective.allows:
-        if item.unconditional and item.include == ANY and not item.also and not item.exclude and item.bits & ceiling:
+        if item.unconditional and item.everywhere and item.bits & ceiling:
             bits |= item.bits
             labels.extend(item.provenance)
     if bits & ceiling != ceiling:

@@ -66,6 +66,11 @@ class Item:
     def unconditional(self) -> bool:
         return not self.pending and not self.keys
 
+    @property
+    def everywhere(self) -> bool:
+        """Names every resource: it reaches and covers any resource or pattern."""
+        return self.include == ANY and not self.also and not self.exclude
+
     def reaches(self, resource: str) -> bool:
         """Covers ``resource``, or, when ``resource`` is a pattern (a resource the caller will
         create and may name), some resource it matches."""
@@ -335,7 +340,7 @@ def intersect(items: list[Item], layer: list[Item], all_bits: int) -> list[Item]
 
     A layer that allows every action on every resource unconditionally (FullAWSAccess) is skipped.
     """
-    if any(l.unconditional and l.bits == all_bits and l.include == ANY and not l.also and not l.exclude for l in layer):
+    if any(l.unconditional and l.bits == all_bits and l.everywhere for l in layer):
         return items
     out = []
     for a in items:
@@ -382,7 +387,7 @@ def fold_denies(allows: list[Item], denies: list[Item]) -> tuple[list[Item], lis
     return allows, leftover
 
 
-@dataclass
+@dataclass(frozen=True)
 class Verdict:
     allowed: bool
     conditions: tuple[str, ...] = ()
@@ -409,6 +414,8 @@ class Effective:
         for item in allows:
             self.bits |= item.bits
         self._targets: dict[int, frozenset[str] | None] = {}
+        self._resource_blind: dict[int, bool] = {}
+        self._blind_verdicts: dict[tuple[int, tuple[tuple[str, Any], ...]], Verdict] = {}
 
     def targets(self, bit: int) -> frozenset[str] | None:
         """The resources the allows name for an action when every one names them literally (a
@@ -437,15 +444,37 @@ class Effective:
             keys.extend(missing)
         return True, tuple(dict.fromkeys(keys))
 
+    def blind(self, bit: int) -> bool:
+        """Whether the answer on the action is the same for every resource: no allow carries it, or
+        the first that does allows it everywhere unconditionally, and every deny carrying it names
+        every resource."""
+        blind = self._resource_blind.get(bit)
+        if blind is None:
+            first = next((item for item in self.allows if item.bits & bit), None)
+            blind = first is None or (first.unconditional and first.everywhere and
+                                      all(deny.everywhere for deny in self.all_denies if deny.bits & bit))
+            self._resource_blind[bit] = blind
+        return blind
+
     def can(self, bit: int, resource: str, extra: Mapping[str, Any] | None = None,
             allows: Iterable[Item] | None = None) -> Verdict:
         """May the principal perform the action ``bit`` on ``resource`` (identity side)?
 
         Unconditionally, conditionally (``conditions`` names the keys) or not; ``extra`` adds
-        request context the question fixes (``iam:PassedToService`` ...).
+        request context the question fixes (``iam:PassedToService`` ...; its values hashable).
+        An answer that does not depend on the resource (:meth:`blind`) is worked out once.
         """
+        if allows is not None or not self.blind(bit):
+            return self._can(bit, resource, extra, self.allows if allows is None else allows)
+        key = (bit, tuple(extra.items()) if extra else ())
+        verdict = self._blind_verdicts.get(key)
+        if verdict is None:
+            verdict = self._blind_verdicts[key] = self._can(bit, resource, extra, self.allows)
+        return verdict
+
+    def _can(self, bit: int, resource: str, extra: Mapping[str, Any] | None, allows: Iterable[Item]) -> Verdict:
         best: Verdict | None = None
-        for item in self.allows if allows is None else allows:
+        for item in allows:
             if not item.bits & bit or not item.reaches(resource):
                 continue
             applies, keys = self._reevaluate(item, extra)
@@ -518,7 +547,7 @@ class Layers:
             items, _ = fold_denies(items, [d for d in denies if d.unconditional])
             bits = 0
             for item in items:
-                if item.unconditional and item.include == ANY and not item.also and not item.exclude:
+                if item.unconditional and item.everywhere:
                     bits |= item.bits
             self._ceilings[key] = bits
         return self._ceilings[key]
