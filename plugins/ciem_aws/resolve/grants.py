@@ -119,8 +119,9 @@ def _covers(outer: str, inner: str) -> bool:
     return outer.endswith("*") and is_literal(head) and literal_prefix(inner).startswith(head)
 
 
+@lru_cache(maxsize=1 << 17)
 def could_overlap(a: str, b: str) -> bool:
-    """Some resource matches both patterns."""
+    """Some resource matches both patterns (cached: policy templates ask the same pairs for many principals)."""
     parts = _arn_parts(a, b)
     if parts is not None:
         return all(_overlap(x, y) for x, y in parts)

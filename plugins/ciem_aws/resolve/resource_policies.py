@@ -152,13 +152,14 @@ class ResourceSide:
 
     def beyond(self, account: str, assume: bool) -> tuple[tuple[str, ...], frozenset[str]]:
         """What an identity-side grant of ``account`` stops at: the other collected accounts'
-        resources (and, for AssumeRole, every collected role), with the account's KMS keys those
-        patterns cover (none, unless a key's ARN names another account)."""
+        resources (and, for AssumeRole, every collected role), once each, with the account's KMS
+        keys those patterns cover (none, unless a key's ARN names another account)."""
         cached = self._beyond.get((account, assume))
         if cached is None:
             patterns = tuple(p for other, own in self.account_patterns.items() if other != account for p in own)
             if assume:
                 patterns += self.role_patterns
+            patterns = tuple(dict.fromkeys(patterns))
             covered = frozenset(key.arn for key in self.keys_by_account.get(account, [])
                                 if any(pattern_covers(p, key.arn) for p in patterns))
             cached = self._beyond[(account, assume)] = (patterns, covered)
@@ -181,8 +182,9 @@ class ResourceSide:
                              covered_keys: frozenset[str]) -> list[Item]:
         """``item`` with ``beyond`` added to its exclude, its KMS actions limited by the account's
         key policies. Which keys it reaches is asked of ``item`` itself, the keys ``beyond`` covers
-        left out: the same answer as the limited item's without walking ``beyond`` per key."""
-        exclude = tuple(dict.fromkeys((*item.exclude, *beyond)))
+        left out: the same answer as the limited item's without walking ``beyond`` per key. Items
+        that exclude nothing else share the ``beyond`` tuple."""
+        exclude = tuple(dict.fromkeys((*item.exclude, *beyond))) if item.exclude else beyond
         limited = replace(item, exclude=exclude)
         kms = item.bits & self.kms_bits
         keys = self.keys_by_account.get(account, [])
@@ -338,8 +340,11 @@ class ResourceSide:
     def _principal_grant(self, group: "_Group", base: Item, candidate: Candidate) -> Iterator[tuple[str, Item, bool]]:
         statement, resource = group.statement, group.resource
         principal = candidate.principal
+        same_account = principal.account == resource.account
+        if statement.effect == "Allow" and same_account and not candidate.by_name:
+            return  # delegation to the account: identity policies already grant
         effective = self.layers.effective(principal)
-        if not effective.bits & base.bits and (statement.effect == "Deny" or principal.account != resource.account):
+        if not effective.bits & base.bits and (statement.effect == "Deny" or not same_account):
             return  # nothing of it to deny, or nothing the identity side allows across accounts
         applies, keys = decide(statement.conditions, group.version, self.resource_context(effective, resource))
         if not applies:
@@ -349,9 +354,7 @@ class ResourceSide:
         if statement.effect == "Deny":
             yield principal.arn, item, True
             return
-        if principal.account == resource.account:
-            if not candidate.by_name:
-                return  # delegation to the account: identity policies already grant
+        if same_account:
             allowed = intersect([item], candidate.ceiling(effective), self.catalog.all_bits)
             allowed, leftover = fold_denies(allowed, effective.all_denies)
             for deny in leftover:
