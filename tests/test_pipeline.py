@@ -45,8 +45,13 @@ def test_refresh_builds_persists_and_restart_serves_it(tmp_path, manager):
     assert holder.current is built and "tc:alice" in built.identities
     restarted = IndexHolder([SourceSpec(path=export)], manager, state_dir=tmp_path / "state")
     assert restarted.load_persisted()
-    assert set(restarted.current.identities) == set(built.identities)
-    assert restarted.current.facts is not None  # precomputed facts travel with the index
+    index = restarted.current
+    assert set(index.identities) == set(built.identities)
+    assert index.facts is not None  # precomputed facts travel with the index
+    assert index.edge_count() == built.edge_count() and index.edges_from("tc:alice") == built.edges_from("tc:alice")
+    assert index.shortest_paths_from("tc:alice", 5) == built.shortest_paths_from("tc:alice", 5)
+    # The raw snapshots come back only when first read, as they were.
+    assert [s.data for s in index.snapshots["testcloud"]] == [s.data for s in built.snapshots["testcloud"]]
 
 
 def test_failed_refresh_keeps_the_last_good_index(tmp_path, manager):

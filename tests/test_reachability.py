@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ciem.model import Edge, EdgeKind
-from ciem.reachability import bit_positions, closures, one_step_per_neighbour, shortest_paths, strongly_connected_components
+from ciem.edges import EdgeStore
+from ciem.reachability import bit_positions, closures, shortest_paths, strongly_connected_components
 
 GRAPH = {"a": ["b"], "b": ["c"], "c": ["b", "d"], "d": [], "e": ["a"], "lone": []}
 
@@ -39,10 +40,11 @@ def test_parallel_edges_collapse_to_the_unconditional_one_on_shortest_paths():
     conditional = Edge("a", "b", EdgeKind.ESCALATE, "first-method", (), conditions=("aws:SourceIp",))
     sure = Edge("a", "b", EdgeKind.ESCALATE, "second-method", ())
     onward = Edge("b", "c", EdgeKind.ASSUME, "assume", ())
-    steps = one_step_per_neighbour({"a": [conditional, sure], "b": [onward]}, lambda edge: edge.target)
-    assert steps["a"] == (("b",), (sure,))
-    assert shortest_paths(("a",), 5, steps) == {"a": (), "b": (sure,), "c": (sure, onward)}
+    store = EdgeStore([conditional, sure, onward])
+    assert [store.edge(n) for n in range(len(store))] == [conditional, sure, onward]
+    steps = store.steps(store.by(store.source), store.target)
+    assert steps["a"][0] == ("b",) and list(steps["a"][1]) == [1]
+    assert shortest_paths(("a",), 5, steps) == {"a": (), "b": (1,), "c": (1, 2)}
     assert "c" not in shortest_paths(("a",), 1, steps)
-    only_assume = one_step_per_neighbour({"a": [conditional, sure], "b": [onward]}, lambda edge: edge.target,
-                                         lambda edge: edge.kind == EdgeKind.ASSUME)
-    assert only_assume == {"b": (("c",), (onward,))}
+    backwards = store.steps(store.by(store.target), store.source, lambda n: store.kind(n) == EdgeKind.ASSUME)
+    assert list(backwards) == ["c"] and backwards["c"][0] == ("b",)

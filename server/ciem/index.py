@@ -15,17 +15,20 @@ this resource" touches only grants whose pattern could match it.
 
 from __future__ import annotations
 
+import pickle
 import sys
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from ciem.catalog import PermissionCatalog
 from ciem.model import (
     CoverageGap,
     Edge,
+    EdgeKind,
     Grant,
     Identity,
     Resolution,
@@ -34,7 +37,8 @@ from ciem.model import (
     Snapshot,
 )
 from ciem.patterns import PatternSet, glob_match, is_literal, literal_prefix
-from ciem.reachability import NO_STEPS, one_step_per_neighbour, shortest_paths
+from ciem.edges import EdgeStore, Steps
+from ciem.reachability import NO_STEPS, shortest_paths
 
 
 class SelectorMatcher:
@@ -89,16 +93,23 @@ class SelectorCompiler:
     def __init__(self) -> None:
         self._matchers: dict[ResourceSelector, SelectorMatcher] = {}
         self._sets: dict[tuple[tuple[str, ...], bool], PatternSet] = {}
+        self._clauses: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def __call__(self, selector: ResourceSelector) -> SelectorMatcher:
         matcher = self._matchers.get(selector)
         if matcher is None:
             sensitive = selector.case_sensitive
+            # Equal clauses become one object, so that a saved index stores each once.
+            canonical = ResourceSelector(self._clause(selector.include), tuple(self._clause(c) for c in selector.also),
+                                         self._clause(selector.exclude), sensitive)
             matcher = self._matchers[selector] = SelectorMatcher(
-                selector, self._set(selector.include, sensitive),
-                tuple(self._set(clause, sensitive) for clause in selector.also),
-                self._set(selector.exclude, sensitive) if selector.exclude else None)
+                canonical, self._set(canonical.include, sensitive),
+                tuple(self._set(clause, sensitive) for clause in canonical.also),
+                self._set(canonical.exclude, sensitive) if canonical.exclude else None)
         return matcher
+
+    def _clause(self, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        return self._clauses.setdefault(patterns, patterns)
 
     def _set(self, patterns: tuple[str, ...], case_sensitive: bool) -> PatternSet:
         found = self._sets.get((patterns, case_sensitive))
@@ -173,6 +184,28 @@ def selector_covers(outer: ResourceSelector, inner: ResourceSelector) -> bool:
     return all(any(pattern_covers(o, i) for o in outer.include) for i in inner.include)
 
 
+class _SavedApart:
+    """A value a saved index stores as one opaque blob, unpickled only when first read: the raw
+    snapshots, which only explain and right-sizing read, then cost a restart next to nothing."""
+
+    def __init__(self, value: object = None, blob: bytes | None = None):
+        self._value = value
+        self._blob = blob
+        self._lock = threading.Lock()
+
+    def get(self):
+        if self._blob is not None:
+            with self._lock:
+                if self._blob is not None:
+                    self._value = pickle.loads(self._blob)
+                    self._blob = None
+        return self._value
+
+    def __reduce__(self):
+        blob = self._blob if self._blob is not None else pickle.dumps(self._value, pickle.HIGHEST_PROTOCOL)
+        return _SavedApart, (None, blob)
+
+
 class EffectiveAccessIndex:
     """Immutable once built; see the module docstring."""
 
@@ -183,20 +216,20 @@ class EffectiveAccessIndex:
         built_at: datetime | None = None,
     ):
         self.built_at = built_at or datetime.now(timezone.utc)
-        self.snapshots: dict[str, list[Snapshot]] = defaultdict(list)
+        by_provider: dict[str, list[Snapshot]] = defaultdict(list)
         for snapshot in snapshots:
-            self.snapshots[snapshot.provider].append(snapshot)
-        self.snapshots = dict(self.snapshots)
+            by_provider[snapshot.provider].append(snapshot)
+        self._snapshots = _SavedApart(dict(by_provider))
         self.sources: tuple[SourceStatus, ...] = tuple(
             SourceStatus(s.provider, s.source, s.collected_at, len(s.gaps))
-            for group in self.snapshots.values()
+            for group in by_provider.values()
             for s in group
         )
         self.catalogs: dict[str, PermissionCatalog] = {}
         self.identities: dict[str, Identity] = {}
         self.resources: dict[str, Resource] = {}
         self.admin: dict[str, str] = {}
-        self.gaps: list[CoverageGap] = [gap for group in self.snapshots.values() for s in group for gap in s.gaps]
+        self.gaps: list[CoverageGap] = [gap for group in by_provider.values() for s in group for gap in s.gaps]
         self._aliases: dict[str, str] = {}
         self._grants: list[IndexedGrant] = []
         self._allows_by_identity: dict[str, list[IndexedGrant]] = defaultdict(list)
@@ -207,20 +240,27 @@ class EffectiveAccessIndex:
         self._exact: dict[str, list[SelectorMatcher]] = defaultdict(list)
         self._by_prefix: dict[str, list[SelectorMatcher]] = defaultdict(list)
         self._prefix_lengths: set[int] = set()
-        self.edges_out: dict[str, list[Edge]] = defaultdict(list)
-        self.edges_in: dict[str, list[Edge]] = defaultdict(list)
+        edges: list[Edge] = []
         compile_selector = SelectorCompiler()
         for resolution in resolutions:
             self._add(resolution, compile_selector)
-        for mapping in (self._allows_by_identity, self._denies_by_identity, self._exact,
-                        self._by_prefix, self.edges_out, self.edges_in):
+            edges.extend(resolution.edges)
+        for mapping in (self._allows_by_identity, self._denies_by_identity, self._exact, self._by_prefix):
             mapping.default_factory = None
         self._prefix_lengths_sorted = tuple(sorted(self._prefix_lengths))
-        self.steps_out = one_step_per_neighbour(self.edges_out, _target)
-        self.steps_in = one_step_per_neighbour(self.edges_in, _source)
+        self._edges = EdgeStore(edges)
+        self._edges_out = self._edges.by(self._edges.source)
+        self._edges_in = self._edges.by(self._edges.target)
+        self.steps_out: Steps = self._edges.steps(self._edges_out, self._edges.target)
+        self.steps_in: Steps = self._edges.steps(self._edges_in, self._edges.source)
         self.sorted_resource_ids: list[str] = sorted(self.resources)
         # Facts derived once for the hot path (ciem.queries.PrecomputedFacts), set before serving.
         self.facts = None
+
+    @property
+    def snapshots(self) -> dict[str, list[Snapshot]]:
+        """Each provider's snapshots, as collected (explain and right-sizing read them)."""
+        return self._snapshots.get()
 
     # -- building -------------------------------------------------------------------------------
 
@@ -246,9 +286,6 @@ class EffectiveAccessIndex:
             if not bits:
                 continue
             self._add_grant(grant, resolution.provider, bits, compile_selector(grant.resources))
-        for edge in resolution.edges:
-            self.edges_out[edge.source].append(edge)
-            self.edges_in[edge.target].append(edge)
         self.admin.update(resolution.admin)
         self.gaps.extend(resolution.gaps)
 
@@ -300,7 +337,17 @@ class EffectiveAccessIndex:
         return len(self._grants)
 
     def edge_count(self) -> int:
-        return sum(len(edges) for edges in self.edges_out.values())
+        return len(self._edges)
+
+    def edge_sources(self) -> Iterable[str]:
+        """Every identity with an outgoing edge."""
+        return self._edges_out.keys()
+
+    def edges_from(self, identity_id: str) -> list[Edge]:
+        return [self._edges.edge(number) for number in self._edges_out.get(identity_id, ())]
+
+    def edges_to(self, identity_id: str) -> list[Edge]:
+        return [self._edges.edge(number) for number in self._edges_in.get(identity_id, ())]
 
     def candidate_grants(self, resource_id: str, memo: dict[int, bool] | None = None) -> Iterator[IndexedGrant]:
         """Allow grants whose selector matches ``resource_id``, each once; only selectors filed under
@@ -364,7 +411,7 @@ class EffectiveAccessIndex:
     def shortest_paths_from(self, start: str, max_hops: int) -> dict[str, tuple[Edge, ...]]:
         """Every identity reachable from ``start`` in at most ``max_hops`` edges, with the shortest
         path to it (breadth first, so cycles end and the first path found is a shortest one)."""
-        return shortest_paths((start,), max_hops, self.steps_out)
+        return self.edges_along(shortest_paths((start,), max_hops, self.steps_out))
 
     def shortest_paths_to(self, goal: str, max_hops: int) -> dict[str, tuple[Edge, ...]]:
         """Every identity that can reach ``goal`` in at most ``max_hops`` edges, with its path."""
@@ -373,7 +420,19 @@ class EffectiveAccessIndex:
     def shortest_paths_to_any(self, goals: Iterable[str], max_hops: int) -> dict[str, tuple[Edge, ...]]:
         """Every identity that can reach one of ``goals``, with a shortest path to the nearest one."""
         reversed_paths = shortest_paths(goals, max_hops, self.steps_in)
-        return {source: tuple(reversed(path)) for source, path in reversed_paths.items()}
+        return self.edges_along({source: path[::-1] for source, path in reversed_paths.items()})
+
+    def incoming_steps(self, kinds: frozenset[EdgeKind]) -> Steps:
+        """Like ``steps_in``, over edges of ``kinds`` only."""
+        return self._edges.steps(self._edges_in, self._edges.source, lambda number: self._edges.kind(number) in kinds)
+
+    def edges_along(self, paths: Mapping[str, Sequence[int]]) -> dict[str, tuple[Edge, ...]]:
+        """Paths of edge numbers (as :func:`ciem.reachability.shortest_paths` gives them over this
+        index's steps) as paths of edges."""
+        made: dict[int, Edge] = {}
+        edge = self._edges.edge
+        return {node: tuple(made[n] if n in made else made.setdefault(n, edge(n)) for n in path)
+                for node, path in paths.items()}
 
     def successors(self, identity_id: str) -> tuple[str, ...]:
         """The identities one edge away, each once."""
@@ -400,11 +459,3 @@ def _apply_denies(denies: Iterable[IndexedGrant], sure: int, conditional: int, c
             sure &= ~deny.actions
             conditional &= ~deny.actions
     return sure, conditional
-
-
-def _target(edge: Edge) -> str:
-    return edge.target
-
-
-def _source(edge: Edge) -> str:
-    return edge.source

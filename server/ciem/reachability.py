@@ -11,39 +11,19 @@ from __future__ import annotations
 from collections import deque
 from typing import Callable, Hashable, Iterable, Mapping, Sequence
 
-from ciem.model import Edge
+from ciem.edges import Steps
 
-# node -> (the nodes one edge away, and for each the edge that gets there), one edge per neighbour.
-Steps = Mapping[str, tuple[tuple[str, ...], tuple[Edge, ...]]]
-NO_STEPS: tuple[tuple[str, ...], tuple[Edge, ...]] = ((), ())
+NO_STEPS: tuple[tuple[str, ...], tuple[int, ...]] = ((), ())
 
 
-def one_step_per_neighbour(
-    adjacency: Mapping[str, Sequence[Edge]], far_end: Callable[[Edge], str], keep: Callable[[Edge], bool] | None = None
-) -> dict[str, tuple[tuple[str, ...], tuple[Edge, ...]]]:
-    """Parallel edges (several methods between the same two identities) collapsed to the one a path
-    should show: the first unconditional edge, else the first edge. ``keep`` drops edges first."""
-    steps = {}
-    for node, edges in adjacency.items():
-        chosen: dict[str, Edge] = {}
-        for edge in edges:
-            if keep is not None and not keep(edge):
-                continue
-            other = far_end(edge)
-            if other not in chosen or (chosen[other].conditions and not edge.conditions):
-                chosen[other] = edge
-        if chosen:
-            steps[node] = (tuple(chosen), tuple(chosen.values()))
-    return steps
-
-
-def shortest_paths(starts: Iterable[str], max_hops: int, steps: Steps) -> dict[str, tuple[Edge, ...]]:
-    """Every node within ``max_hops`` of any start, with a shortest path from its nearest start.
+def shortest_paths(starts: Iterable[str], max_hops: int, steps: Steps) -> dict[str, tuple[int, ...]]:
+    """Every node within ``max_hops`` of any start, with a shortest path (edge numbers) from its
+    nearest start.
 
     Paths are in walking order: over outgoing steps they run start -> node; over incoming steps
     they run node -> start once reversed by the caller.
     """
-    paths: dict[str, tuple[Edge, ...]] = {}
+    paths: dict[str, tuple[int, ...]] = {}
     queue: deque[str] = deque()
     for start in starts:
         if start not in paths:

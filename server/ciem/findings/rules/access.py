@@ -12,7 +12,7 @@ from ciem.findings.rules.common import MAX_ACTIONS_LISTED, action_names, actions
 from ciem.findings.scoring import CONDITION_FACTOR, path_exploitability
 from ciem.model import AccessLevel, Edge, EdgeKind, IdentityKind
 from ciem.patterns import glob_match, literal_prefix
-from ciem.reachability import one_step_per_neighbour, shortest_paths
+from ciem.reachability import shortest_paths
 
 # Edges that are access as designed (a trust relationship, a credential grant), as opposed to
 # escalation through a permission that was never meant to confer the target's privileges.
@@ -23,12 +23,10 @@ def _paths_by_source(ctx: ScanContext, designed_only: bool) -> dict[str, list[tu
     """For every identity that reaches some admin-equivalent identity: one shortest path per admin
     it reaches (in walking order), shortest first. ``designed_only`` walks assume and impersonate
     edges only."""
-    steps = ctx.index.steps_in
-    if designed_only:
-        steps = one_step_per_neighbour(ctx.index.edges_in, lambda edge: edge.source, lambda e: e.kind in DESIGNED_KINDS)
+    steps = ctx.index.incoming_steps(DESIGNED_KINDS) if designed_only else ctx.index.steps_in
     by_source: dict[str, list[tuple[Edge, ...]]] = {}
     for admin in sorted(ctx.index.admin):
-        found = shortest_paths((admin,), ctx.config.max_hops, steps)
+        found = ctx.index.edges_along(shortest_paths((admin,), ctx.config.max_hops, steps))
         for source, path in found.items():
             if path:
                 by_source.setdefault(source, []).append(tuple(reversed(path)))

@@ -22,11 +22,11 @@ BROAD_SCOPES = frozenset({"public", "account"})
 
 def external_trust(ctx: ScanContext) -> Iterable[tuple[Edge, Identity, Identity]]:
     """Every edge from an external principal into the estate: (edge, source, target)."""
-    for source_id in sorted(ctx.index.edges_out):
+    for source_id in sorted(ctx.index.edge_sources()):
         source = ctx.index.identities.get(source_id)
         if source is None or source.kind is not IdentityKind.EXTERNAL:
             continue
-        for edge in ctx.index.edges_out[source_id]:
+        for edge in ctx.index.edges_from(source_id):
             target = ctx.index.identities.get(edge.target)
             if target is not None and target.kind is not IdentityKind.EXTERNAL:
                 yield edge, source, target
