@@ -1117,6 +1117,9 @@ def organization_files(org: Org, seed: int) -> tuple[dict[str, Any], dict[str, s
     def target(identifier: str) -> dict[str, str]:
         if identifier == root:
             return {"TargetId": root, "Arn": f"{org.arn_prefix()}:root/{o}/{root}", "Name": "Root", "Type": "ROOT"}
+        if identifier in parents:
+            return {"TargetId": identifier, "Arn": f"{org.arn_prefix()}:account/{o}/{identifier}",
+                    "Name": "management" if identifier == m else identifier, "Type": "ACCOUNT"}
         name = next(ou["Name"] for ou in ous if ou["Id"] == identifier)
         return {"TargetId": identifier, "Arn": f"{org.arn_prefix()}:ou/{o}/{identifier}", "Name": name,
                 "Type": "ORGANIZATIONAL_UNIT"}
@@ -1136,7 +1139,10 @@ def organization_files(org: Org, seed: int) -> tuple[dict[str, Any], dict[str, s
     def policy_id() -> str:
         return "p-" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(8))
 
-    add("p-FullAWSAccess", "FullAWSAccess", "SERVICE_CONTROL_POLICY", _doc(_allow(("*",), ("*",))), [root], True)
+    # As AWS does once a policy type is enabled, the full-access policy sits on the root, every OU and
+    # every account: a node without an allow would deny everything below it.
+    everywhere = [root, *(ou["Id"] for ou in ous), *org.accounts]
+    add("p-FullAWSAccess", "FullAWSAccess", "SERVICE_CONTROL_POLICY", _doc(_allow(("*",), ("*",))), everywhere, True)
     add(policy_id(), "DenyLeaveAndProtectTrail", "SERVICE_CONTROL_POLICY", _doc(
         _statement("Deny", "Action", ("organizations:LeaveOrganization",), ("*",), sid="NoLeaving"),
         _statement("Deny", "Action", ("cloudtrail:StopLogging", "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail",
@@ -1149,7 +1155,7 @@ def organization_files(org: Org, seed: int) -> tuple[dict[str, Any], dict[str, s
         _statement("Deny", "Action", ("iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile"), ("*",),
                    sid="NoLongLivedCredentials")), [sandbox])
     add("p-RCPFullAWSAccess", "RCPFullAWSAccess", "RESOURCE_CONTROL_POLICY",
-        _doc(_statement("Allow", "Action", ("*",), ("*",), principal="*")), [root], True)
+        _doc(_statement("Allow", "Action", ("*",), ("*",), principal="*")), everywhere, True)
     add(policy_id(), "DataPerimeter", "RESOURCE_CONTROL_POLICY", _doc(
         _statement("Deny", "Action", ("s3:*", "secretsmanager:*", "kms:*", "sqs:*"), ("*",),
                    {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": o},

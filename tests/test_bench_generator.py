@@ -81,6 +81,22 @@ def test_loads_through_the_aws_export_loader(estate):
     assert account["credential_report"]
 
 
+def test_every_account_keeps_its_permissions_under_the_organizations_scps(estate):
+    # As in AWS, the full-access SCP and RCP sit on every node: an OU that only denies must not leave
+    # its accounts with nothing (the org path of every account has an allow at each level).
+    from ciem_aws.resolve import resolve
+
+    out, summary = estate
+    resolution = resolve([load_export(out, lambda *args: None)])
+    holders = {grant.identity.split(":")[4] for grant in resolution.grants if not grant.deny and ":role/" in grant.identity}
+    assert holders == set(summary.accounts)
+    parents = json.loads((out / "organization" / "account-parents.json").read_text())
+    policies = json.loads((out / "organization" / "policies.json").read_text())["Policies"]
+    full = next(p for p in policies if p["PolicySummary"]["Name"] == "FullAWSAccess")
+    targets = {t["TargetId"] for t in full["Targets"]}
+    assert set(parents) | set(parents.values()) <= targets
+
+
 def _documents(value, path="$"):
     """Every policy document in a generated JSON file, by the keys AWS uses for them."""
     if isinstance(value, dict):
