@@ -36,7 +36,7 @@ from ciem_aws.policy.variables import ContextView
 from ciem_aws.resolve.grants import (
     Effective, Item, Layers, clause_item, decide, fold_denies, intersect, pattern_covers,
 )
-from ciem_aws.resolve.principals import Estate
+from ciem_aws.resolve.principals import Estate, Principal
 from ciem_aws.resolve.resources import AwsResource
 from ciem_aws.resolve.trust import PUBLIC, Candidate, External, PrincipalIndex, candidates, named_principals
 
@@ -340,36 +340,52 @@ class ResourceSide:
     def _principal_grant(self, group: "_Group", base: Item, candidate: Candidate) -> Iterator[tuple[str, Item, bool]]:
         statement, resource = group.statement, group.resource
         principal = candidate.principal
-        same_account = principal.account == resource.account
-        if statement.effect == "Allow" and same_account and not candidate.by_name:
+        if statement.effect == "Allow" and principal.account != resource.account:
+            yield from self._cross_account_grant(group, base, principal)
+            return
+        if statement.effect == "Allow" and not candidate.by_name:
             return  # delegation to the account: identity policies already grant
         effective = self.layers.effective(principal)
-        if not effective.bits & base.bits and (statement.effect == "Deny" or not same_account):
-            return  # nothing of it to deny, or nothing the identity side allows across accounts
-        applies, keys = decide(statement.conditions, group.version, self.resource_context(effective, resource))
-        if not applies:
+        if statement.effect == "Deny" and not effective.bits & base.bits:
+            return  # nothing of it to deny
+        item = self._decided(group, base, effective)
+        if item is None:
             return
-        pending = ((statement.conditions, group.version),) if keys else ()
-        item = replace(base, pending=pending, keys=keys)
         if statement.effect == "Deny":
             yield principal.arn, item, True
             return
-        if same_account:
-            allowed = intersect([item], candidate.ceiling(effective), self.catalog.all_bits)
-            allowed, leftover = fold_denies(allowed, effective.all_denies)
-            for deny in leftover:
-                if deny not in effective.denies:
-                    yield principal.arn, deny, True
-            for allow in allowed:
-                yield principal.arn, allow, False
+        allowed = intersect([item], candidate.ceiling(effective), self.catalog.all_bits)
+        allowed, leftover = fold_denies(allowed, effective.all_denies)
+        for deny in leftover:
+            if deny not in effective.denies:
+                yield principal.arn, deny, True
+        for allow in allowed:
+            yield principal.arn, allow, False
+
+    def _cross_account_grant(self, group: "_Group", base: Item, principal: Principal) -> Iterator[tuple[str, Item, bool]]:
+        """Across accounts both sides must allow: each identity-side allow reaching the resource,
+        narrowed by the statement. Most principals have none: that is asked before the conditions."""
+        effective = self.layers.effective(principal)
+        if not effective.bits & base.bits:
             return
-        for allow in effective.allows:  # cross-account: both sides must allow
-            bits = allow.bits & item.bits
-            if bits and any(allow.reaches(p) for p in item.include):
-                yield principal.arn, Item(bits, item.include, (*item.also, allow.include, *allow.also),
-                                          tuple(dict.fromkeys((*allow.exclude, *item.exclude))), allow.pending + item.pending,
-                                          tuple(dict.fromkeys((*allow.keys, *item.keys))),
-                                          (*item.provenance, *allow.provenance)), False
+        reaching = [allow for allow in effective.allows
+                    if allow.bits & base.bits and any(allow.reaches(p) for p in base.include)]
+        item = self._decided(group, base, effective) if reaching else None
+        if item is None:
+            return
+        for allow in reaching:
+            yield principal.arn, Item(allow.bits & item.bits, item.include, (*item.also, allow.include, *allow.also),
+                                      tuple(dict.fromkeys((*allow.exclude, *item.exclude))), allow.pending + item.pending,
+                                      tuple(dict.fromkeys((*allow.keys, *item.keys))),
+                                      (*item.provenance, *allow.provenance)), False
+
+    def _decided(self, group: "_Group", base: Item, effective: Effective) -> Item | None:
+        """The statement's item with its conditions decided for the principal; None when they rule it out."""
+        conditions = group.statement.conditions
+        applies, keys = decide(conditions, group.version, self.resource_context(effective, group.resource))
+        if not applies:
+            return None
+        return replace(base, pending=((conditions, group.version),) if keys else (), keys=keys)
 
     def _rcp_denies(self) -> Iterator[tuple[str, Item, bool]]:
         for account in self.estate.collected_accounts():
