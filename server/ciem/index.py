@@ -44,7 +44,7 @@ from ciem.reachability import NO_STEPS, shortest_paths
 class SelectorMatcher:
     """A selector compiled for matching: one :class:`PatternSet` per clause."""
 
-    __slots__ = ("selector", "include", "also", "exclude", "_covers")
+    __slots__ = ("selector", "include", "also", "exclude", "_covers", "_covering")
 
     def __init__(self, selector: ResourceSelector, include: PatternSet, also: tuple[PatternSet, ...],
                  exclude: PatternSet | None):
@@ -53,12 +53,17 @@ class SelectorMatcher:
         self.also = also
         self.exclude = exclude
         self._covers: dict[SelectorMatcher, bool] = {}
+        self._covering: PatternSet | None | bool = False  # not worked out yet
 
     def covers_selector(self, inner: "SelectorMatcher") -> bool:
-        """:func:`selector_covers` of the two selectors, remembered (few distinct pairs recur)."""
+        """:func:`selector_covers` of the two selectors, remembered per pair."""
         found = self._covers.get(inner)
         if found is None:
-            found = self._covers[inner] = selector_covers(self.selector, inner.selector)
+            if self._covering is False:
+                self._covering = _covering_set(self.selector)
+            covering = self._covering
+            found = covering is not None and all(covering.matches(p) for p in inner.selector.include)
+            self._covers[inner] = found
         return found
 
     def __reduce__(self):
@@ -173,15 +178,15 @@ def selector_covers(outer: ResourceSelector, inner: ResourceSelector) -> bool:
     A pattern without ``?`` that matches another pattern read literally covers it: each wildcard of
     the inner pattern falls inside a ``*`` of the outer one.
     """
+    covering = _covering_set(outer)
+    return covering is not None and all(covering.matches(pattern) for pattern in inner.include)
+
+
+def _covering_set(outer: ResourceSelector) -> PatternSet | None:
+    """The patterns of ``outer`` that :func:`selector_covers` may use; None when it has none."""
     if outer.also or outer.exclude:
-        return False
-
-    def pattern_covers(outer_pattern: str, inner_pattern: str) -> bool:
-        return outer_pattern == "*" or (
-            "?" not in outer_pattern and glob_match(outer_pattern, inner_pattern, outer.case_sensitive)
-        )
-
-    return all(any(pattern_covers(o, i) for o in outer.include) for i in inner.include)
+        return None
+    return PatternSet(tuple(p for p in outer.include if "?" not in p), outer.case_sensitive)
 
 
 class _SavedApart:
