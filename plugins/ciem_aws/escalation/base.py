@@ -52,6 +52,8 @@ class EscalationContext:
         self.all_powerful = all_powerful  # principals allowed every action on every resource
         self._services = services
         self._sources: dict[tuple[str, ...], list[Effective]] = {}
+        self._bits: dict[str, int | None] = {}
+        self._trusting: dict[tuple[str, str], list[tuple[Principal, tuple[str, ...]]]] = {}
         self._emitted: set[tuple[str, str]] = set()
         self.principals_by_account: dict[str, list[Principal]] = {}
         for principal in estate.principals.values():
@@ -64,13 +66,20 @@ class EscalationContext:
         for resource in resources:
             self.resources_by_type.setdefault((resource.type, resource.account), []).append(resource)
 
+    def bit(self, action: str) -> int | None:
+        """The action's bit; None when the catalog lacks it."""
+        if action not in self._bits:
+            self._bits[action] = self.catalog.bit(action) if action in self.catalog else None
+        return self._bits[action]
+
     def bits(self, actions: Iterable[str]) -> int | None:
         """The actions as one bitset; None when the catalog lacks one (the method cannot apply)."""
         bits = 0
         for action in actions:
-            if action not in self.catalog:
+            bit = self.bit(action)
+            if bit is None:
                 return None
-            bits |= self.catalog.bit(action)
+            bits |= bit
         return bits
 
     def sources(self, actions: Sequence[str]) -> list[Effective]:
@@ -97,11 +106,13 @@ class EscalationContext:
     def groups(self, account: str) -> list[Group]:
         return self.groups_by_account.get(account, [])
 
-    def roles_trusting(self, service: str, account: str) -> Iterator[tuple[Principal, tuple[str, ...]]]:
-        for role in self.roles(account):
-            keys = self._services.get(role.arn, {}).get(service)
-            if keys is not None:
-                yield role, keys
+    def roles_trusting(self, service: str, account: str) -> list[tuple[Principal, tuple[str, ...]]]:
+        """The account's roles whose trust policy admits the service, with the condition keys it leaves open."""
+        key = (service, account)
+        if key not in self._trusting:
+            self._trusting[key] = [(role, keys) for role in self.roles(account)
+                                   if (keys := self._services.get(role.arn, {}).get(service)) is not None]
+        return self._trusting[key]
 
     def resources(self, type_: str, account: str) -> list[AwsResource]:
         return self.resources_by_type.get((type_, account), [])
@@ -117,9 +128,10 @@ class EscalationContext:
         keys: list[str] = []
         provenance: list[str] = []
         for action, resource, extra in needs:
-            if action not in self.catalog:
+            bit = self.bit(action)
+            if bit is None:
                 return None
-            verdict = source.can(self.catalog.bit(action), resource, extra or None)
+            verdict = source.can(bit, resource, extra or None)
             if not verdict.allowed:
                 return None
             keys.extend(verdict.conditions)
@@ -215,7 +227,7 @@ class PassRoleToNew(EscalationMethod):
 
     def _service_edges(self, context: EscalationContext, source: Effective, account: str, service: str,
                        on_resource: Verdict, resource: str) -> Iterator[Edge]:
-        passable = source.targets(context.catalog.bit(PASS_ROLE))
+        passable = source.targets(context.bit(PASS_ROLE))
         for role, trust_keys in context.roles_trusting(service, account):
             if passable is not None and role.arn not in passable or not context.wanted(source, role.arn):
                 continue
@@ -259,17 +271,19 @@ class UseExisting(EscalationMethod):
         return needs
 
     def edges(self, context: EscalationContext) -> Iterator[Edge]:
+        usable: dict[str, list[tuple[AwsResource, list[Need]]]] = {}  # by account: resources running as a role
         for source in context.sources(self.permissions):
             account = source.principal.account
-            for resource in context.resources(self.resource_type, account):
-                target = resource.role
-                if not target or target not in context.estate.principals or not context.wanted(source, target):
-                    continue
-                if not self.usable(resource):
-                    continue
-                verdict = context.check(source, self.needs(resource))
-                if verdict is not None:
-                    yield context.edge(self, source, target, verdict, (resource.arn, target))
+            if account not in usable:
+                usable[account] = [(resource, self.needs(resource))
+                                   for resource in context.resources(self.resource_type, account)
+                                   if resource.role and resource.role in context.estate.principals
+                                   and self.usable(resource)]
+            for resource, needs in usable[account]:
+                if context.wanted(source, resource.role):
+                    verdict = context.check(source, needs)
+                    if verdict is not None:
+                        yield context.edge(self, source, resource.role, verdict, (resource.arn, resource.role))
 
 
 @lru_cache(maxsize=1)

@@ -84,9 +84,10 @@ class UpdateAssumeRolePolicy(EscalationMethod):
                 if role.service_linked or not context.wanted(source, role.arn):
                     continue
                 verdict = context.check(source, [("iam:UpdateAssumeRolePolicy", role.arn, {})])
-                if verdict is None or ASSUME not in context.catalog:
+                assume_bit = context.bit(ASSUME)
+                if verdict is None or assume_bit is None:
                     continue
-                assume = source.can(context.catalog.bit(ASSUME), role.arn, allows=source.open_ceiling)
+                assume = source.can(assume_bit, role.arn, allows=source.open_ceiling)
                 if assume.allowed:
                     conditions = tuple(dict.fromkeys((*verdict.conditions, *assume.conditions)))
                     yield context.edge(self, source, role.arn, replace(verdict, conditions=conditions), (role.arn,))

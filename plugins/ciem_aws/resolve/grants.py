@@ -415,8 +415,7 @@ class Effective:
         for item in allows:
             self.bits |= item.bits
         self._targets: dict[int, frozenset[str] | None] = {}
-        self._resource_blind: dict[int, bool] = {}
-        self._blind_verdicts: dict[tuple[int, tuple[tuple[str, Any], ...]], Verdict] = {}
+        self._actions: dict[int, _Action] = {}
 
     def targets(self, bit: int) -> frozenset[str] | None:
         """The resources the allows name for an action when every one names them literally (a
@@ -445,17 +444,20 @@ class Effective:
             keys.extend(missing)
         return True, tuple(dict.fromkeys(keys))
 
+    def _action(self, bit: int) -> "_Action":
+        action = self._actions.get(bit)
+        if action is None:
+            allows = [item for item in self.allows if item.bits & bit]
+            denies = [item for item in self.all_denies if item.bits & bit]
+            blind = not allows or (allows[0].unconditional and allows[0].everywhere and all(d.everywhere for d in denies))
+            action = self._actions[bit] = _Action(allows, denies, blind, {})
+        return action
+
     def blind(self, bit: int) -> bool:
         """Whether the answer on the action is the same for every resource: no allow carries it, or
         the first that does allows it everywhere unconditionally, and every deny carrying it names
         every resource."""
-        blind = self._resource_blind.get(bit)
-        if blind is None:
-            first = next((item for item in self.allows if item.bits & bit), None)
-            blind = first is None or (first.unconditional and first.everywhere and
-                                      all(deny.everywhere for deny in self.all_denies if deny.bits & bit))
-            self._resource_blind[bit] = blind
-        return blind
+        return self._action(bit).blind
 
     def can(self, bit: int, resource: str, extra: Mapping[str, Any] | None = None,
             allows: Iterable[Item] | None = None) -> Verdict:
@@ -465,18 +467,22 @@ class Effective:
         request context the question fixes (``iam:PassedToService`` ...; its values hashable).
         An answer that does not depend on the resource (:meth:`blind`) is worked out once.
         """
-        if allows is not None or not self.blind(bit):
-            return self._can(bit, resource, extra, self.allows if allows is None else allows)
-        key = (bit, tuple(extra.items()) if extra else ())
-        verdict = self._blind_verdicts.get(key)
+        action = self._action(bit)
+        if allows is not None:
+            return self._can(resource, extra, [item for item in allows if item.bits & bit], action.denies)
+        if not action.blind:
+            return self._can(resource, extra, action.allows, action.denies)
+        key = tuple(extra.items()) if extra else ()
+        verdict = action.verdicts.get(key)
         if verdict is None:
-            verdict = self._blind_verdicts[key] = self._can(bit, resource, extra, self.allows)
+            verdict = action.verdicts[key] = self._can(resource, extra, action.allows, action.denies)
         return verdict
 
-    def _can(self, bit: int, resource: str, extra: Mapping[str, Any] | None, allows: Iterable[Item]) -> Verdict:
+    def _can(self, resource: str, extra: Mapping[str, Any] | None, allows: list[Item], denies: list[Item]) -> Verdict:
+        """:meth:`can` over the allows and denies that carry the action."""
         best: Verdict | None = None
         for item in allows:
-            if not item.bits & bit or not item.reaches(resource):
+            if not item.reaches(resource):
                 continue
             applies, keys = self._reevaluate(item, extra)
             if not applies:
@@ -489,9 +495,9 @@ class Effective:
         if best is None:
             return Verdict(False)
         keys = list(best.conditions)
-        for item in self.all_denies:
+        for item in denies:
             # A deny on only part of a pattern leaves the caller free to pick another name.
-            if not item.bits & bit or not item.covers(resource):
+            if not item.covers(resource):
                 continue
             applies, missing = self._reevaluate(item, extra)
             if not applies:
@@ -500,6 +506,17 @@ class Effective:
                 return Verdict(False, denied_by=item.provenance)
             keys.extend(missing)
         return Verdict(True, tuple(dict.fromkeys(keys)), best.provenance)
+
+
+@dataclass(slots=True)
+class _Action:
+    """One action's allows and denies in a principal's :class:`Effective`, and, when the answer
+    does not depend on the resource (``blind``), the answers given, by extra request context."""
+
+    allows: list[Item]
+    denies: list[Item]
+    blind: bool
+    verdicts: dict[tuple[tuple[str, Any], ...], Verdict]
 
 
 class Layers:
