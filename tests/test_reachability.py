@@ -42,9 +42,9 @@ def test_parallel_edges_collapse_to_the_unconditional_one_on_shortest_paths():
     onward = Edge("b", "c", EdgeKind.ASSUME, "assume", ())
     store = EdgeStore([conditional, sure, onward])
     assert [store.edge(n) for n in range(len(store))] == [conditional, sure, onward]
-    steps = store.steps(store.by(store.source), store.target)
+    steps = store.steps(store.by_source(), towards_targets=True)
     assert steps["a"][0] == ("b",) and list(steps["a"][1]) == [1]
     assert shortest_paths(("a",), 5, steps) == {"a": (), "b": (1,), "c": (1, 2)}
     assert "c" not in shortest_paths(("a",), 1, steps)
-    backwards = store.steps(store.by(store.target), store.source, lambda n: store.kind(n) == EdgeKind.ASSUME)
+    backwards = store.steps(store.by_target(), False, lambda n: store.kind(n) == EdgeKind.ASSUME)
     assert list(backwards) == ["c"] and backwards["c"][0] == ("b",)

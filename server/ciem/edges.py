@@ -10,7 +10,8 @@ path or a finding needs it.
 from __future__ import annotations
 
 from array import array
-from typing import Callable, Iterable, Mapping, Sequence
+from operator import attrgetter
+from typing import Callable, Mapping, Sequence
 
 from ciem.model import Edge, EdgeKind
 
@@ -26,21 +27,15 @@ Steps = Mapping[str, tuple[tuple[str, ...], Sequence[int]]]
 class EdgeStore:
     """Edges as columns; see the module docstring."""
 
-    def __init__(self, edges: Iterable[Edge]):
-        self._tables: dict[str, list] = {name: [] for name in _FIELDS}
-        self._columns: dict[str, array] = {name: array("I") for name in _FIELDS}
-        self._kinds = array("B")
-        numbers: dict[str, dict] = {name: {} for name in _FIELDS}
-        for edge in edges:
-            self._kinds.append(_KIND_NUMBER[edge.kind])
-            for name in _FIELDS:
-                value = getattr(edge, name)
-                found = numbers[name].get(value)
-                if found is None:
-                    table = self._tables[name]
-                    found = numbers[name][value] = len(table)
-                    table.append(value)
-                self._columns[name].append(found)
+    def __init__(self, edges: Sequence[Edge]):
+        self._tables: dict[str, list] = {}
+        self._columns: dict[str, array] = {}
+        for name in _FIELDS:
+            values = list(map(attrgetter(name), edges))
+            numbers = {value: number for number, value in enumerate(dict.fromkeys(values))}
+            self._tables[name] = list(numbers)
+            self._columns[name] = array("I", map(numbers.__getitem__, values))
+        self._kinds = array("B", map(_KIND_NUMBER.__getitem__, map(attrgetter("kind"), edges)))
         self._sources = self._tables["source"]
         self._source_column = self._columns["source"]
         self._targets = self._tables["target"]
@@ -54,42 +49,46 @@ class EdgeStore:
         values = {name: self._tables[name][self._columns[name][number]] for name in _FIELDS}
         return Edge(kind=_KINDS[self._kinds[number]], **values)
 
-    def source(self, number: int) -> str:
-        return self._sources[self._source_column[number]]
-
-    def target(self, number: int) -> str:
-        return self._targets[self._target_column[number]]
-
     def kind(self, number: int) -> EdgeKind:
         return _KINDS[self._kinds[number]]
 
-    def conditional(self, number: int) -> bool:
-        return self._columns["conditions"][number] != self._unconditional
+    def by_source(self) -> dict[str, array]:
+        """Edge numbers by source identity, in edge order."""
+        return _grouped(self._source_column, self._sources)
 
-    def by(self, end: Callable[[int], str]) -> dict[str, array]:
-        """Edge numbers grouped by one end (``self.source`` or ``self.target``), in edge order."""
-        grouped: dict[str, array] = {}
-        for number in range(len(self)):
-            key = end(number)
-            numbers = grouped.get(key)
-            if numbers is None:
-                numbers = grouped[key] = array("I")
-            numbers.append(number)
-        return grouped
+    def by_target(self) -> dict[str, array]:
+        """Edge numbers by target identity, in edge order."""
+        return _grouped(self._target_column, self._targets)
 
-    def steps(self, grouped: Mapping[str, Sequence[int]], far_end: Callable[[int], str],
+    def steps(self, grouped: Mapping[str, Sequence[int]], towards_targets: bool,
               keep: Callable[[int], bool] | None = None) -> dict[str, tuple[tuple[str, ...], array]]:
         """Parallel edges (several methods between the same two identities) collapsed to the one a
-        path should show: the first unconditional edge, else the first edge. ``keep`` drops edges first."""
+        path should show: the first unconditional edge, else the first edge. The far end is each
+        edge's target (``towards_targets``) or its source; ``keep`` drops edges first."""
+        far_column, far_table = ((self._target_column, self._targets) if towards_targets
+                                 else (self._source_column, self._sources))
+        conditions = self._columns["conditions"]
+        unconditional = self._unconditional
         steps = {}
         for node, numbers in grouped.items():
-            chosen: dict[str, int] = {}
+            chosen: dict[int, int] = {}
             for number in numbers:
                 if keep is not None and not keep(number):
                     continue
-                other = far_end(number)
-                if other not in chosen or (self.conditional(chosen[other]) and not self.conditional(number)):
+                other = far_column[number]
+                held = chosen.get(other)
+                if held is None or (conditions[held] != unconditional and conditions[number] == unconditional):
                     chosen[other] = number
             if chosen:
-                steps[node] = (tuple(chosen), array("I", chosen.values()))
+                steps[node] = (tuple(far_table[other] for other in chosen), array("I", chosen.values()))
         return steps
+
+
+def _grouped(column: array, table: list[str]) -> dict[str, array]:
+    grouped: dict[int, array] = {}
+    for number, key in enumerate(column):
+        numbers = grouped.get(key)
+        if numbers is None:
+            numbers = grouped[key] = array("I")
+        numbers.append(number)
+    return {table[key]: numbers for key, numbers in grouped.items()}

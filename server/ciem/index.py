@@ -128,19 +128,29 @@ def _compiled(selector: ResourceSelector) -> SelectorMatcher:
     return SelectorCompiler()(selector)
 
 
-@dataclass(frozen=True, slots=True)
 class IndexedGrant:
-    """A grant as the index holds it: actions as a bitset over the provider's catalog."""
+    """A grant as the index holds it: actions as a bitset over the provider's catalog.
 
-    number: int
-    identity: str
-    provider: str
-    actions: int
-    matcher: SelectorMatcher
-    provenance: tuple[str, ...]
-    conditions: tuple[str, ...]
-    deny: bool
-    potential: bool
+    A plain class rather than a frozen dataclass: an organization's index makes over a million of
+    them at every build and restart. Nothing changes one once the index is built.
+    """
+
+    __slots__ = ("number", "identity", "provider", "actions", "matcher", "provenance", "conditions", "deny", "potential")
+
+    def __init__(self, number: int, identity: str, provider: str, actions: int, matcher: SelectorMatcher,
+                 provenance: tuple[str, ...], conditions: tuple[str, ...], deny: bool, potential: bool):
+        self.number = number
+        self.identity = identity
+        self.provider = provider
+        self.actions = actions
+        self.matcher = matcher
+        self.provenance = provenance
+        self.conditions = conditions
+        self.deny = deny
+        self.potential = potential
+
+    def __repr__(self) -> str:
+        return f"IndexedGrant({self.number}, {self.identity!r}, deny={self.deny}, {self.resources!r})"
 
     @property
     def resources(self) -> ResourceSelector:
@@ -237,27 +247,17 @@ class EffectiveAccessIndex:
         self.gaps: list[CoverageGap] = [gap for group in by_provider.values() for s in group for gap in s.gaps]
         self._aliases: dict[str, str] = {}
         self._grants: list[IndexedGrant] = []
-        self._allows_by_identity: dict[str, list[IndexedGrant]] = defaultdict(list)
-        self._denies_by_identity: dict[str, list[IndexedGrant]] = defaultdict(list)
-        # Reverse index: each distinct allow selector, filed under the literal prefixes of its narrowest
-        # clause. Keys of case-insensitive selectors are folded to lower case.
-        self._allows_by_matcher: dict[SelectorMatcher, list[IndexedGrant]] = {}
-        self._exact: dict[str, list[SelectorMatcher]] = defaultdict(list)
-        self._by_prefix: dict[str, list[SelectorMatcher]] = defaultdict(list)
-        self._prefix_lengths: set[int] = set()
         edges: list[Edge] = []
         compile_selector = SelectorCompiler()
         for resolution in resolutions:
             self._add(resolution, compile_selector)
             edges.extend(resolution.edges)
-        for mapping in (self._allows_by_identity, self._denies_by_identity, self._exact, self._by_prefix):
-            mapping.default_factory = None
-        self._prefix_lengths_sorted = tuple(sorted(self._prefix_lengths))
+        self._file_grants()
         self._edges = EdgeStore(edges)
-        self._edges_out = self._edges.by(self._edges.source)
-        self._edges_in = self._edges.by(self._edges.target)
-        self.steps_out: Steps = self._edges.steps(self._edges_out, self._edges.target)
-        self.steps_in: Steps = self._edges.steps(self._edges_in, self._edges.source)
+        self._edges_out = self._edges.by_source()
+        self._edges_in = self._edges.by_target()
+        self.steps_out: Steps = self._edges.steps(self._edges_out, towards_targets=True)
+        self.steps_in: Steps = self._edges.steps(self._edges_in, towards_targets=False)
         self.sorted_resource_ids: list[str] = sorted(self.resources)
         # Facts derived once for the hot path (ciem.queries.PrecomputedFacts), set before serving.
         self.facts = None
@@ -295,35 +295,54 @@ class EffectiveAccessIndex:
         self.gaps.extend(resolution.gaps)
 
     def _add_grant(self, grant: Grant, provider: str, bits: int, matcher: SelectorMatcher) -> None:
-        indexed = IndexedGrant(
-            number=len(self._grants),
-            identity=sys.intern(grant.identity),
-            provider=provider,
-            actions=bits,
-            matcher=matcher,
-            provenance=grant.provenance,
-            conditions=grant.conditions,
-            deny=grant.deny,
-            potential=grant.potential,
-        )
-        self._grants.append(indexed)
-        (self._denies_by_identity if grant.deny else self._allows_by_identity)[indexed.identity].append(indexed)
-        if grant.deny:
-            return
-        same_selector = self._allows_by_matcher.get(matcher)
-        if same_selector is not None:
-            same_selector.append(indexed)
-            return
-        self._allows_by_matcher[matcher] = [indexed]
-        fold = not grant.resources.case_sensitive
-        for pattern in _narrowest_clause(grant.resources):
-            key = pattern.lower() if fold else pattern
-            if is_literal(pattern):
-                self._exact[key].append(matcher)
-            else:
-                prefix = literal_prefix(key)
-                self._by_prefix[prefix].append(matcher)
-                self._prefix_lengths.add(len(prefix))
+        self._grants.append(IndexedGrant(len(self._grants), sys.intern(grant.identity), provider, bits, matcher,
+                                         grant.provenance, grant.conditions, grant.deny, grant.potential))
+
+    def _file_grants(self) -> None:
+        """Files every grant by identity and, for allows, by selector, with the reverse index: each
+        distinct allow selector under the literal prefixes of its narrowest clause (keys of
+        case-insensitive selectors folded to lower case)."""
+        allows: dict[str, list[IndexedGrant]] = defaultdict(list)
+        denies: dict[str, list[IndexedGrant]] = defaultdict(list)
+        by_matcher: dict[SelectorMatcher, list[IndexedGrant]] = {}
+        exact: dict[str, list[SelectorMatcher]] = defaultdict(list)
+        by_prefix: dict[str, list[SelectorMatcher]] = defaultdict(list)
+        for grant in self._grants:
+            if grant.deny:
+                denies[grant.identity].append(grant)
+                continue
+            allows[grant.identity].append(grant)
+            same_selector = by_matcher.get(grant.matcher)
+            if same_selector is not None:
+                same_selector.append(grant)
+                continue
+            by_matcher[grant.matcher] = [grant]
+            fold = not grant.resources.case_sensitive
+            for pattern in _narrowest_clause(grant.resources):
+                key = pattern.lower() if fold else pattern
+                if is_literal(pattern):
+                    exact[key].append(grant.matcher)
+                else:
+                    by_prefix[literal_prefix(key)].append(grant.matcher)
+        self._allows_by_identity, self._denies_by_identity = dict(allows), dict(denies)
+        self._allows_by_matcher, self._exact, self._by_prefix = by_matcher, dict(exact), dict(by_prefix)
+        self._prefix_lengths_sorted = tuple(sorted({len(prefix) for prefix in by_prefix}))
+
+    # A saved index stores its grants column by column and files them again when loaded: a million
+    # grant objects pickled one by one would take most of a restart.
+    _FILED = ("_allows_by_identity", "_denies_by_identity", "_allows_by_matcher", "_exact", "_by_prefix",
+              "_prefix_lengths_sorted")
+
+    def __getstate__(self) -> dict:
+        state = {key: value for key, value in self.__dict__.items() if key not in self._FILED}
+        state["_grants"] = tuple([getattr(grant, field) for grant in self._grants] for field in IndexedGrant.__slots__[1:])
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        columns = state.pop("_grants")
+        self.__dict__.update(state)
+        self._grants = list(map(IndexedGrant, range(len(columns[0])), *columns))
+        self._file_grants()
 
     # -- lookups --------------------------------------------------------------------------------
 
@@ -429,7 +448,7 @@ class EffectiveAccessIndex:
 
     def incoming_steps(self, kinds: frozenset[EdgeKind]) -> Steps:
         """Like ``steps_in``, over edges of ``kinds`` only."""
-        return self._edges.steps(self._edges_in, self._edges.source, lambda number: self._edges.kind(number) in kinds)
+        return self._edges.steps(self._edges_in, False, lambda number: self._edges.kind(number) in kinds)
 
     def edges_along(self, paths: Mapping[str, Sequence[int]]) -> dict[str, tuple[Edge, ...]]:
         """Paths of edge numbers (as :func:`ciem.reachability.shortest_paths` gives them over this

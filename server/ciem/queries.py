@@ -14,7 +14,7 @@ from typing import Iterable, Mapping, Sequence
 
 import pluggy
 
-from ciem.catalog import PermissionCatalog, iter_bits
+from ciem.catalog import PermissionCatalog
 from ciem.errors import NotFoundError, QueryError
 from ciem.holdings import holdings
 from ciem.index import AccessOnResource, EffectiveAccessIndex, IndexedGrant
@@ -470,13 +470,15 @@ class PrecomputedFacts:
         nodes = list(index.identities)
         reachable_sensitive = closures(nodes, index.successors, direct)
         reachable_identities = closures(nodes, index.successors, bit_positions(nodes))
+        by_level: dict[str, int] = {}  # sensitivity name -> bits of the sensitive resources at that level
+        for position, resource_id in enumerate(sensitive_ids):
+            name = Sensitivity(index.resources[resource_id].sensitivity).name.lower()
+            by_level[name] = by_level.get(name, 0) | 1 << position
         self._summaries: dict[str, EnrichSummary] = {}
         with_usage = bool(usage_of(index).coverage)
         for identity_id, identity in index.identities.items():
-            counts: dict[str, int] = {}
-            for position in iter_bits(reachable_sensitive[identity_id]):
-                name = Sensitivity(index.resources[sensitive_ids[position]].sensitivity).name.lower()
-                counts[name] = counts.get(name, 0) + 1
+            reached = reachable_sensitive[identity_id]
+            counts = {name: count for name, bits in by_level.items() if (count := (reached & bits).bit_count())}
             admin_reason = index.admin.get(identity_id, "")
             to_admin = self.path_to_admin.get(identity_id)
             self._summaries[identity_id] = EnrichSummary(
