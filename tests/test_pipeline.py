@@ -50,6 +50,14 @@ def test_refresh_builds_persists_and_restart_serves_it(tmp_path, manager):
     assert index.facts is not None  # precomputed facts travel with the index
     assert index.edge_count() == built.edge_count() and index.edges_from("tc:alice") == built.edges_from("tc:alice")
     assert index.shortest_paths_from("tc:alice", 5) == built.shortest_paths_from("tc:alice", 5)
+
+    def grants(of):
+        return [(g.number, g.identity, g.actions, g.resources, g.provenance, g.conditions, g.deny, g.potential)
+                for identity in sorted(of.identities) for g in of.grants_of(identity) + of.denies_of(identity)]
+
+    assert grants(index) == grants(built) and grants(index)
+    loaded = [g.actions for identity in index.identities for g in index.grants_of(identity)]
+    assert len({id(bits) for bits in loaded}) == len(set(loaded))  # equal action bitsets are one object again
     # The raw snapshots come back only when first read, as they were.
     assert [s.data for s in index.snapshots["testcloud"]] == [s.data for s in built.snapshots["testcloud"]]
 

@@ -13,6 +13,7 @@ from array import array
 from operator import attrgetter
 from typing import Callable, Mapping, Sequence
 
+from ciem import columns
 from ciem.model import Edge, EdgeKind
 
 _KINDS = tuple(EdgeKind)
@@ -31,10 +32,7 @@ class EdgeStore:
         self._tables: dict[str, list] = {}
         self._columns: dict[str, array] = {}
         for name in _FIELDS:
-            values = list(map(attrgetter(name), edges))
-            numbers = {value: number for number, value in enumerate(dict.fromkeys(values))}
-            self._tables[name] = list(numbers)
-            self._columns[name] = array("I", map(numbers.__getitem__, values))
+            self._tables[name], self._columns[name] = columns.encode(map(attrgetter(name), edges))
         self._kinds = array("B", map(_KIND_NUMBER.__getitem__, map(attrgetter("kind"), edges)))
         self._sources = self._tables["source"]
         self._source_column = self._columns["source"]

@@ -22,8 +22,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
+from operator import attrgetter
 from typing import Iterable, Iterator, Mapping, Sequence
 
+from ciem import columns
 from ciem.catalog import PermissionCatalog
 from ciem.model import (
     CoverageGap,
@@ -335,13 +337,15 @@ class EffectiveAccessIndex:
 
     def __getstate__(self) -> dict:
         state = {key: value for key, value in self.__dict__.items() if key not in self._FILED}
-        state["_grants"] = tuple([getattr(grant, field) for grant in self._grants] for field in IndexedGrant.__slots__[1:])
+        state["_grants"] = tuple(columns.encode(map(attrgetter(field), self._grants))
+                                 for field in IndexedGrant.__slots__[1:])
         return state
 
     def __setstate__(self, state: dict) -> None:
-        columns = state.pop("_grants")
+        encoded = state.pop("_grants")
         self.__dict__.update(state)
-        self._grants = list(map(IndexedGrant, range(len(columns[0])), *columns))
+        values = [columns.decode(table, column) for table, column in encoded]
+        self._grants = list(map(IndexedGrant, range(len(values[0])), *values))
         self._file_grants()
 
     # -- lookups --------------------------------------------------------------------------------
