@@ -404,20 +404,27 @@ class EffectiveAccessIndex:
         Unconditional denies remove actions; conditional denies turn sure actions conditional.
         ``memo`` is the clause memo of ``resource_id`` (see :meth:`SelectorMatcher.matches`).
         """
+        covering = [grant for grant in (self.grants_of(identity_id) if grants is None else grants)
+                    if grant.identity == identity_id and grant.covers(resource_id, memo)]
+        return self.access_from(identity_id, resource_id, covering, memo)
+
+    def access_from(self, identity_id: str, resource_id: str, covering: Iterable[IndexedGrant],
+                    memo: dict[int, bool] | None = None) -> AccessOnResource:
+        """:meth:`access_on` from the identity's allow grants known to cover the resource."""
         allowed = conditional = 0
         conditions: list[str] = []
         provenance: list[str] = []
-        for grant in self.grants_of(identity_id) if grants is None else grants:
-            if grant.identity != identity_id or not grant.covers(resource_id, memo):
-                continue
+        for grant in covering:
             if grant.conditions or grant.potential:
                 conditional |= grant.actions
                 conditions.extend(grant.conditions)
             else:
                 allowed |= grant.actions
             provenance.extend(grant.provenance)
-        denies = [deny for deny in self.denies_of(identity_id) if deny.covers(resource_id, memo)]
-        allowed, conditional = _apply_denies(denies, allowed, conditional, conditions)
+        denies = self.denies_of(identity_id)
+        if denies:
+            denies = [deny for deny in denies if deny.covers(resource_id, memo)]
+            allowed, conditional = _apply_denies(denies, allowed, conditional, conditions)
         conditional &= ~allowed
         return AccessOnResource(allowed, conditional, tuple(dict.fromkeys(conditions)), tuple(dict.fromkeys(provenance)))
 

@@ -383,10 +383,12 @@ def direct_holders(
         mask = masks.get(provider)
         if mask is None:
             mask = masks[provider] = action_filter.mask(index.catalogs[provider])
-        access = index.access_on(identity_id, resource_id, grants, memo)
+        access = index.access_from(identity_id, resource_id, grants, memo)
         sure, conditional = access.allowed & mask, access.conditional & mask
         if sure | conditional:
-            holders[identity_id] = replace(access, allowed=sure, conditional=conditional)
+            unchanged = sure == access.allowed and conditional == access.conditional
+            holders[identity_id] = access if unchanged else AccessOnResource(sure, conditional, access.conditions,
+                                                                             access.provenance)
     return holders
 
 

@@ -35,6 +35,9 @@ def shortest_paths(starts: Iterable[str], max_hops: int, steps: Steps) -> dict[s
         if len(path) >= max_hops:
             continue
         neighbours, edges = steps.get(node, NO_STEPS)
+        # Most neighbours are usually found already: test them all at once, in C, before walking.
+        if len(neighbours) > 8 and not set(neighbours).difference(paths):
+            continue
         for nxt, edge in zip(neighbours, edges):
             if nxt not in paths:
                 paths[nxt] = path + (edge,)
