@@ -454,8 +454,11 @@ class EffectiveAccessIndex:
 
     def shortest_paths_to_any(self, goals: Iterable[str], max_hops: int) -> dict[str, tuple[Edge, ...]]:
         """Every identity that can reach one of ``goals``, with a shortest path to the nearest one."""
-        reversed_paths = shortest_paths(goals, max_hops, self.steps_in)
-        return self.edges_along({source: path[::-1] for source, path in reversed_paths.items()})
+        return self.edges_along(self.numbered_paths_to_any(goals, max_hops))
+
+    def numbered_paths_to_any(self, goals: Iterable[str], max_hops: int) -> dict[str, tuple[int, ...]]:
+        """:meth:`shortest_paths_to_any` with the paths as edge numbers (see :meth:`edges_along`)."""
+        return {source: path[::-1] for source, path in shortest_paths(goals, max_hops, self.steps_in).items()}
 
     def incoming_steps(self, kinds: frozenset[EdgeKind]) -> Steps:
         """Like ``steps_in``, over edges of ``kinds`` only."""

@@ -131,9 +131,31 @@ class WhoCanEntry:
 
 @dataclass(frozen=True, slots=True)
 class WhoCanResult:
+    """``holders`` hold grants on ``resource`` themselves (with what each may do there); every other
+    identity in ``paths`` can become one, by a shortest path (edge numbers) to its nearest holder.
+    ``entries`` lists them all, holders first, then by path length and identity."""
+
     resource: str
     resource_known: bool
-    entries: tuple[WhoCanEntry, ...]
+    index: EffectiveAccessIndex
+    holders: Mapping[str, AccessOnResource]
+    paths: Mapping[str, tuple[int, ...]]
+
+    @property
+    def entries(self) -> tuple[WhoCanEntry, ...]:
+        index = self.index
+        paths = index.edges_along(self.paths)
+        entries = []
+        for source in sorted(paths, key=lambda source: (len(paths[source]), source)):
+            identity = index.identities.get(source)
+            if identity is None:
+                continue
+            path = paths[source]
+            holder = path[-1].target if path else source
+            access = self.holders[holder]
+            actions = ActionBits(index.catalogs[index.identities[holder].provider], access.allowed, access.conditional)
+            entries.append(WhoCanEntry(identity, holder, path, actions, access.conditions, access.provenance))
+        return tuple(entries)
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,20 +373,10 @@ def who_can(
     if not resource_id.strip():
         raise QueryError("a resource id is required")
     _check_hops(max_hops)
-    direct = direct_holders(index, resource_id, action_filter)
+    holders = direct_holders(index, resource_id, action_filter)
     # One backward search from every holder at once: each identity gets its nearest holder.
-    entries = []
-    for source, path in index.shortest_paths_to_any(direct, max_hops).items():
-        identity = index.identities.get(source)
-        if identity is None:
-            continue
-        holder = path[-1].target if path else source
-        access = direct[holder]
-        catalog = index.catalogs[index.identities[holder].provider]
-        actions = ActionBits(catalog, access.allowed, access.conditional)
-        entries.append(WhoCanEntry(identity, holder, path, actions, access.conditions, access.provenance))
-    entries.sort(key=lambda e: (len(e.path), e.identity.id))
-    return WhoCanResult(resource_id, resource_id in index.resources, tuple(entries))
+    paths = index.numbered_paths_to_any(holders, max_hops)
+    return WhoCanResult(resource_id, resource_id in index.resources, index, holders, paths)
 
 
 def direct_holders(
