@@ -245,6 +245,20 @@ def test_cross_account_resource_policy_needs_both_sides():
     assert can(result, user_arn("bob"), "s3:GetObject", "arn:aws:s3:::theirs/x") is None
 
 
+def test_principals_sharing_a_policy_get_the_same_cross_account_answer():
+    policy = doc(allow("s3:GetObject", "arn:aws:s3:::theirs/*", principal="*",
+                       condition={"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}))
+    reads_theirs, reads_other = doc(allow("s3:GetObject", "arn:aws:s3:::theirs/*")), doc(allow("s3:GetObject", BUCKET + "/*"))
+    org = organization({A: ROOT, B: ROOT})
+    result = run({
+        A: account(users=[user("alice", reads_theirs), user("bob", reads_other), user("carol", reads_theirs)]),
+        B: account(resources={"s3": {"Buckets": [_bucket("theirs", policy)]}}),
+    }, org)
+    for name, expected in (("alice", True), ("bob", False), ("carol", True)):
+        assert (can(result, user_arn(name), "s3:GetObject", "arn:aws:s3:::theirs/x") == "allow") is expected
+        assert any("arn:aws:s3:::theirs/*" in g.resources.include for g in grants_of(result, user_arn(name))) is expected
+
+
 def test_same_account_resource_policy_naming_the_principal_grants_alone():
     policy = doc(allow("s3:GetObject", "arn:aws:s3:::data/*", principal={"AWS": ALICE}),
                  allow("s3:PutObject", "arn:aws:s3:::data/*", principal={"AWS": f"arn:aws:iam::{A}:root"}))

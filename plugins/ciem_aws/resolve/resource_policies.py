@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
 from ciem_aws.policy.document import Statement
@@ -110,6 +110,9 @@ class _Group:
     exclude: tuple[str, ...]
     labels: list[str]
     restricted: bool
+    # Identity-side resource scopes (include, also, exclude) asked whether they reach these
+    # resources, and the answers: principals across accounts share policies.
+    reached: dict[tuple, bool] = field(default_factory=dict)
 
 
 def _principal_key(statement: Statement) -> tuple:
@@ -368,8 +371,15 @@ class ResourceSide:
         effective = self.layers.effective(principal)
         if not effective.bits & base.bits:
             return
-        reaching = [allow for allow in effective.allows
-                    if allow.bits & base.bits and any(allow.reaches(p) for p in base.include)]
+        reaching = []
+        for allow in effective.allows:
+            if allow.bits & base.bits:
+                scope = (allow.include, allow.also, allow.exclude)
+                reached = group.reached.get(scope)
+                if reached is None:
+                    reached = group.reached[scope] = any(allow.reaches(p) for p in base.include)
+                if reached:
+                    reaching.append(allow)
         item = self._decided(group, base, effective) if reaching else None
         if item is None:
             return
