@@ -146,3 +146,16 @@ def test_holdings_of_every_identity_agree_with_who_can_holders(index):
         expected = set(direct_holders(index, resource_id))
         assert {identity for identity, bits in held.items() if bits >> position & 1} == expected, resource_id
     assert any(held.values())
+
+
+def test_reach_answers_the_same_whether_each_identity_is_worked_out_ahead_or_on_the_way():
+    from ciem.queries import warm_reach
+
+    def lines(index, start):
+        return [(e.via, e.path, e.resource, e.actions, e.conditions, e.provenance) for e in reach(index, start).entries]
+
+    cold, warmed = EffectiveAccessIndex([estate()]), EffectiveAccessIndex([estate()])
+    warm_reach(warmed)
+    for start in cold.identities:
+        assert lines(cold, start) == lines(warmed, start), start
+    assert lines(cold, "tc:alice")

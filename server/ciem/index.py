@@ -446,7 +446,11 @@ class EffectiveAccessIndex:
     def shortest_paths_from(self, start: str, max_hops: int) -> dict[str, tuple[Edge, ...]]:
         """Every identity reachable from ``start`` in at most ``max_hops`` edges, with the shortest
         path to it (breadth first, so cycles end and the first path found is a shortest one)."""
-        return self.edges_along(shortest_paths((start,), max_hops, self.steps_out))
+        return self.edges_along(self.numbered_paths_from(start, max_hops))
+
+    def numbered_paths_from(self, start: str, max_hops: int) -> dict[str, tuple[int, ...]]:
+        """:meth:`shortest_paths_from` with the paths as edge numbers (see :meth:`edges_along`)."""
+        return shortest_paths((start,), max_hops, self.steps_out)
 
     def shortest_paths_to(self, goal: str, max_hops: int) -> dict[str, tuple[Edge, ...]]:
         """Every identity that can reach ``goal`` in at most ``max_hops`` edges, with its path."""

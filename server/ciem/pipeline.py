@@ -21,7 +21,7 @@ from ciem.errors import CiemError, SourceError
 from ciem.index import EffectiveAccessIndex
 from ciem.model import Snapshot
 from ciem.providers import detect_provider, provider_infos
-from ciem.queries import precomputed
+from ciem.queries import precomputed, warm_reach
 from ciem.usage import UsageStore, index_resolver
 
 log = logging.getLogger(__name__)
@@ -179,9 +179,13 @@ class IndexHolder:
         index = store.load_index(self.state_dir)
         if index is None:
             return False
-        self.current = index
+        self._serve(index)
         log.info("serving the persisted index built at %s", index.built_at.isoformat())
         return True
+
+    def _serve(self, index: EffectiveAccessIndex) -> None:
+        self.current = index
+        threading.Thread(target=warm_reach, args=(index,), name="ciem-warm", daemon=True).start()
 
     @property
     def refreshing(self) -> bool:
@@ -204,7 +208,7 @@ class IndexHolder:
                 record.finished_at = datetime.now(timezone.utc)
                 log.error("refresh failed, the previous index keeps serving: %s", record.error)
                 raise
-            self.current = index
+            self._serve(index)
             record.finished_at = datetime.now(timezone.utc)
         for callback in self.on_built:
             try:

@@ -66,10 +66,10 @@ class HeldAccess:
 
 @dataclass(frozen=True, slots=True)
 class ReachGroup:
-    """What ``via`` holds, reached by ``path`` (empty for the identity asked about)."""
+    """What ``via`` holds; ``via`` is ``hops`` edges away (0 for the identity asked about)."""
 
     via: str
-    path: tuple[Edge, ...]
+    hops: int
     held: tuple[HeldAccess, ...]
 
 
@@ -98,15 +98,23 @@ class ReachEntry:
 
 @dataclass(frozen=True, slots=True)
 class ReachResult:
-    """Groups run nearest identity first; within a group, most sensitive resource first."""
+    """Groups run nearest identity first; within a group, most sensitive resource first. ``paths``
+    holds the shortest path (edge numbers) to every reachable identity, ``reachable_identities``
+    the same paths as edges."""
 
     identity: Identity
     groups: tuple[ReachGroup, ...]
-    reachable_identities: Mapping[str, tuple[Edge, ...]]
+    index: EffectiveAccessIndex
+    paths: Mapping[str, tuple[int, ...]]
+
+    @property
+    def reachable_identities(self) -> dict[str, tuple[Edge, ...]]:
+        return self.index.edges_along(self.paths)
 
     @property
     def entries(self) -> tuple[ReachEntry, ...]:
-        return tuple(ReachEntry(group.via, group.path, held) for group in self.groups for held in group.held)
+        paths = self.index.edges_along({group.via: self.paths[group.via] for group in self.groups})
+        return tuple(ReachEntry(group.via, paths[group.via], held) for group in self.groups for held in group.held)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +276,7 @@ def reach(
     lists the known resources that match, with the actions left on each after every deny.
     """
     identity = _identity(index, identity_id)
-    paths = index.shortest_paths_from(identity_id, _check_hops(max_hops))
+    paths = index.numbered_paths_from(identity_id, _check_hops(max_hops))
     concrete = bool(resource_prefix) or min_sensitivity > 0
     resources = _resources_in_scope(index, resource_prefix, min_sensitivity) if concrete else ()
     remembered = _HELD.setdefault(index, {})
@@ -282,18 +290,32 @@ def reach(
         if concrete:
             held = _held_on_resources(index, holder, catalog, mask, resources)
         elif mask == catalog.all_bits:
-            held = remembered.get(holder)
-            if held is None:
-                held = remembered[holder] = _held_by_grants(index, holder, catalog, mask)
+            held = _own_access(index, holder, catalog, remembered)
         else:
             held = _held_by_grants(index, holder, catalog, mask)
         if held:
-            groups.append(ReachGroup(holder, path, held))
-    return ReachResult(identity, tuple(groups), paths)
+            groups.append(ReachGroup(holder, len(path), held))
+    return ReachResult(identity, tuple(groups), index, paths)
 
 
-# Per index: each identity's own access, unfiltered, worked out the first time a reach passes it.
+# Per index: each identity's own access, unfiltered, worked out the first time a reach passes it
+# (or ahead of that, by warm_reach).
 _HELD: "weakref.WeakKeyDictionary[EffectiveAccessIndex, dict[str, tuple[HeldAccess, ...]]]" = weakref.WeakKeyDictionary()
+
+
+def _own_access(index, holder, catalog, remembered) -> tuple[HeldAccess, ...]:
+    held = remembered.get(holder)
+    if held is None:
+        held = remembered[holder] = _held_by_grants(index, holder, catalog, catalog.all_bits)
+    return held
+
+
+def warm_reach(index: EffectiveAccessIndex) -> None:
+    """Works out every identity's own access ahead of the first reach that passes it; the service
+    runs this in the background once an index serves."""
+    remembered = _HELD.setdefault(index, {})
+    for identity_id, identity in index.identities.items():
+        _own_access(index, identity_id, index.catalogs[identity.provider], remembered)
 
 
 def _resources_in_scope(index: EffectiveAccessIndex, prefix: str, min_sensitivity: int) -> list[str]:
