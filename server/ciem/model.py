@@ -7,6 +7,7 @@ docs/model.md shows how AWS, Azure and Google Cloud each map onto them.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,18 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 if TYPE_CHECKING:
     from ciem.catalog import PermissionCatalog
+
+
+def pickled_by_fields(cls):
+    """Pickles a slotted dataclass as its constructor and field values: a saved index holds hundreds
+    of thousands of them, and the generated per-object ``__setstate__`` would dominate a restart."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+
+    def __reduce__(self):
+        return cls, tuple([getattr(self, name) for name in names])
+
+    cls.__reduce__ = __reduce__
+    return cls
 
 
 class IdentityKind(str, enum.Enum):
@@ -50,6 +63,7 @@ class Sensitivity(enum.IntEnum):
     CRITICAL = 3
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Identity:
     """A principal: human or machine, inside the estate or (kind EXTERNAL) outside it.
@@ -71,6 +85,7 @@ class Identity:
     attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Resource:
     """Something access is granted to. ``parents`` runs from the root of the hierarchy down to the
@@ -86,6 +101,7 @@ class Resource:
     sensitivity: Sensitivity = Sensitivity.NONE
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ActionInfo:
     """One entry of a provider's permission catalog."""
@@ -96,6 +112,7 @@ class ActionInfo:
     risk_tags: frozenset[str] = frozenset()  # e.g. {"privilege-escalation", "credential-exposure"}
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ResourceSelector:
     """Which resources a grant covers, without enumerating them.
@@ -138,6 +155,7 @@ class Grant:
     potential: bool = False  # eligible but not active (for example Azure PIM)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Edge:
     """``source`` can become, or gain the privileges of, ``target``."""
@@ -153,6 +171,7 @@ class Edge:
     reference: str = ""  # where the method is documented
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class CoverageGap:
     """Something collection could not see: a denied call, a skipped account, an unreadable file."""

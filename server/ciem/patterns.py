@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+_RUNS = re.compile(r"[*?]")  # a wildcard: what splits a pattern into literal runs
+
 
 @lru_cache(maxsize=65536)
 def glob_regex(pattern: str, case_sensitive: bool = True) -> re.Pattern[str]:
@@ -32,10 +34,8 @@ def glob_match(pattern: str, text: str, case_sensitive: bool = True) -> bool:
 
 def literal_prefix(pattern: str) -> str:
     """The part of a pattern before its first wildcard."""
-    for index, char in enumerate(pattern):
-        if char in "*?":
-            return pattern[:index]
-    return pattern
+    wildcard = _RUNS.search(pattern)
+    return pattern if wildcard is None else pattern[:wildcard.start()]
 
 
 def is_literal(pattern: str) -> bool:
@@ -117,5 +117,3 @@ class PatternSet:
                     return True
         return False
 
-
-_RUNS = re.compile(r"[*?]")

@@ -18,7 +18,7 @@ from ciem.catalog import PermissionCatalog
 from ciem.errors import NotFoundError, QueryError
 from ciem.holdings import holdings
 from ciem.index import AccessOnResource, EffectiveAccessIndex, IndexedGrant
-from ciem.model import AccessLevel, Decision, Edge, EvaluationRequest, Identity, Sensitivity
+from ciem.model import AccessLevel, Decision, Edge, EvaluationRequest, Identity, Sensitivity, pickled_by_fields
 from ciem.reachability import bit_positions, closures
 from ciem.usage import ACTING_KINDS, DEFAULT_WINDOW_DAYS, usage_of, usage_summary
 
@@ -454,6 +454,7 @@ def explain(
 # -- enrich -----------------------------------------------------------------------------------------
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class EnrichSummary:
     """The compact answer a playbook attaches to an alert about one identifier."""
