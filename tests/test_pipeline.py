@@ -45,6 +45,8 @@ def test_refresh_builds_persists_and_restart_serves_it(tmp_path, manager):
     assert holder.current is built and "tc:alice" in built.identities
     restarted = IndexHolder([SourceSpec(path=export)], manager, state_dir=tmp_path / "state")
     assert restarted.load_persisted()
+    restarted.warming.join(10)  # reach's per-identity answers, worked out in the background
+    assert not restarted.warming.is_alive()
     index = restarted.current
     assert set(index.identities) == set(built.identities)
     assert index.facts is not None  # precomputed facts travel with the index

@@ -168,6 +168,7 @@ class IndexHolder:
     activity: Sequence[ActivitySpec] = ()
     current: EffectiveAccessIndex | None = None
     last_refresh: RefreshRecord | None = None
+    warming: threading.Thread | None = None  # works out reach's per-identity answers for ``current``
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -185,7 +186,8 @@ class IndexHolder:
 
     def _serve(self, index: EffectiveAccessIndex) -> None:
         self.current = index
-        threading.Thread(target=warm_reach, args=(index,), name="ciem-warm", daemon=True).start()
+        self.warming = threading.Thread(target=warm_reach, args=(index,), name="ciem-warm", daemon=True)
+        self.warming.start()
 
     @property
     def refreshing(self) -> bool:
