@@ -210,7 +210,7 @@ class ResourceSide:
                 if kms & bits:
                     out.append(Item(kms & bits, (key.arn,), (*item.also, item.include), exclude, item.pending,
                                     tuple(dict.fromkeys((*item.keys, *conditions))), (label, *item.provenance)))
-        out.append(replace(limited, bits=kms, exclude=tuple(dict.fromkeys((*exclude, *excluded)))))
+        out.append(replace(limited, bits=kms, exclude=tuple(dict.fromkeys((*exclude, *excluded))) if excluded else exclude))
         return out
 
     def _delegations(self, key: AwsResource) -> Iterator[tuple[int, tuple[str, ...], str]]:
