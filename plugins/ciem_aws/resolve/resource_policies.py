@@ -29,6 +29,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
+from ciem.patterns import literal_prefix
+
 from ciem_aws.policy.document import Statement
 from ciem_aws.policy.evaluate import RCP_SERVICES
 from ciem_aws.policy.matching import PrincipalRef, principal_match_kind
@@ -163,8 +165,11 @@ class ResourceSide:
             if assume:
                 patterns += self.role_patterns
             patterns = tuple(dict.fromkeys(patterns))
+            # A pattern covers only what begins with its literal prefix: that cheap test goes first.
+            prefixed = [(pattern, literal_prefix(pattern)) for pattern in patterns]
             covered = frozenset(key.arn for key in self.keys_by_account.get(account, [])
-                                if any(pattern_covers(p, key.arn) for p in patterns))
+                                if any(key.arn.startswith(prefix) and pattern_covers(pattern, key.arn)
+                                       for pattern, prefix in prefixed))
             cached = self._beyond[(account, assume)] = (patterns, covered)
         return cached
 
