@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from operator import attrgetter
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from ciem import columns
 from ciem.catalog import PermissionCatalog
@@ -41,6 +41,11 @@ from ciem.model import (
 from ciem.patterns import PatternSet, glob_match, is_literal, literal_prefix
 from ciem.edges import EdgeStore, Steps
 from ciem.reachability import NO_STEPS, shortest_paths
+
+
+# Answers about one resource id, keyed by the id() of the shared object asked about (a pattern set,
+# an identity's list of denies): one per query, so that what many grants share is worked out once.
+Memo = dict[int, Any]
 
 
 class SelectorMatcher:
@@ -71,7 +76,7 @@ class SelectorMatcher:
     def __reduce__(self):
         return SelectorMatcher, (self.selector, self.include, self.also, self.exclude)
 
-    def matches(self, resource_id: str, memo: dict[int, bool] | None = None) -> bool:
+    def matches(self, resource_id: str, memo: Memo | None = None) -> bool:
         """Whether the selector matches ``resource_id``; ``memo`` (one per resource id) keeps each
         shared clause's answer for the next selector asked about the same id."""
         if memo is None:
@@ -85,7 +90,7 @@ class SelectorMatcher:
         return self.exclude is None or not _memo_match(self.exclude, resource_id, memo)
 
 
-def _memo_match(patterns: PatternSet, resource_id: str, memo: dict[int, bool]) -> bool:
+def _memo_match(patterns: PatternSet, resource_id: str, memo: Memo) -> bool:
     key = id(patterns)
     found = memo.get(key)
     if found is None:
@@ -158,7 +163,7 @@ class IndexedGrant:
     def resources(self) -> ResourceSelector:
         return self.matcher.selector
 
-    def covers(self, resource_id: str, memo: dict[int, bool] | None = None) -> bool:
+    def covers(self, resource_id: str, memo: Memo | None = None) -> bool:
         return self.matcher.matches(resource_id, memo)
 
 
@@ -327,13 +332,20 @@ class EffectiveAccessIndex:
                 else:
                     by_prefix[literal_prefix(key)].append(grant.matcher)
         self._allows_by_identity, self._denies_by_identity = dict(allows), dict(denies)
+        # Identities of one account mostly share their denies (from the same SCPs): each distinct
+        # list once, so that a query checks it once per resource, not once per identity.
+        profiles: dict[tuple, tuple] = {}
+        self._deny_profiles = {}
+        for identity, grants in denies.items():
+            profile = tuple((grant.matcher, grant.actions, grant.conditions) for grant in grants)
+            self._deny_profiles[identity] = profiles.setdefault(profile, profile)
         self._allows_by_matcher, self._exact, self._by_prefix = by_matcher, dict(exact), dict(by_prefix)
         self._prefix_lengths_sorted = tuple(sorted({len(prefix) for prefix in by_prefix}))
 
     # A saved index stores its grants column by column and files them again when loaded: a million
     # grant objects pickled one by one would take most of a restart.
-    _FILED = ("_allows_by_identity", "_denies_by_identity", "_allows_by_matcher", "_exact", "_by_prefix",
-              "_prefix_lengths_sorted")
+    _FILED = ("_allows_by_identity", "_denies_by_identity", "_deny_profiles", "_allows_by_matcher", "_exact",
+              "_by_prefix", "_prefix_lengths_sorted")
 
     def __getstate__(self) -> dict:
         state = {key: value for key, value in self.__dict__.items() if key not in self._FILED}
@@ -377,7 +389,7 @@ class EffectiveAccessIndex:
     def edges_to(self, identity_id: str) -> list[Edge]:
         return [self._edges.edge(number) for number in self._edges_in.get(identity_id, ())]
 
-    def candidate_grants(self, resource_id: str, memo: dict[int, bool] | None = None) -> Iterator[IndexedGrant]:
+    def candidate_grants(self, resource_id: str, memo: Memo | None = None) -> Iterator[IndexedGrant]:
         """Allow grants whose selector matches ``resource_id``, each once; only selectors filed under
         the id itself or one of its prefixes are matched, each once however many grants share it."""
         memo = {} if memo is None else memo
@@ -398,7 +410,7 @@ class EffectiveAccessIndex:
                         yield from self._allows_by_matcher[matcher]
 
     def access_on(self, identity_id: str, resource_id: str, grants: Iterable[IndexedGrant] | None = None,
-                  memo: dict[int, bool] | None = None) -> AccessOnResource:
+                  memo: Memo | None = None) -> AccessOnResource:
         """Effective actions of one identity on one resource, denies applied.
 
         Unconditional denies remove actions; conditional denies turn sure actions conditional.
@@ -409,7 +421,7 @@ class EffectiveAccessIndex:
         return self.access_from(identity_id, resource_id, covering, memo)
 
     def access_from(self, identity_id: str, resource_id: str, covering: Iterable[IndexedGrant],
-                    memo: dict[int, bool] | None = None) -> AccessOnResource:
+                    memo: Memo | None = None) -> AccessOnResource:
         """:meth:`access_on` from the identity's allow grants known to cover the resource."""
         allowed = conditional = 0
         conditions: list[str] = []
@@ -421,10 +433,14 @@ class EffectiveAccessIndex:
             else:
                 allowed |= grant.actions
             provenance.extend(grant.provenance)
-        denies = self.denies_of(identity_id)
-        if denies:
-            denies = [deny for deny in denies if deny.covers(resource_id, memo)]
-            allowed, conditional = _apply_denies(denies, allowed, conditional, conditions)
+        profile = self._deny_profiles.get(identity_id)
+        if profile:
+            covering = None if memo is None else memo.get(id(profile))
+            if covering is None:
+                covering = [(actions, keys) for matcher, actions, keys in profile if matcher.matches(resource_id, memo)]
+                if memo is not None:
+                    memo[id(profile)] = covering
+            allowed, conditional = _apply_denies(covering, allowed, conditional, conditions)
         conditional &= ~allowed
         return AccessOnResource(allowed, conditional, tuple(dict.fromkeys(conditions)), tuple(dict.fromkeys(provenance)))
 
@@ -437,7 +453,7 @@ class EffectiveAccessIndex:
         sure = 0 if (grant.conditions or grant.potential) else grant.actions
         conditional = grant.actions & ~sure
         conditions = list(grant.conditions)
-        denies = [d for d in self.denies_of(grant.identity) if d.matcher.covers_selector(grant.matcher)]
+        denies = [(d.actions, d.conditions) for d in self.denies_of(grant.identity) if d.matcher.covers_selector(grant.matcher)]
         sure, conditional = _apply_denies(denies, sure, conditional, conditions)
         return sure, conditional, tuple(dict.fromkeys(conditions))
 
@@ -487,17 +503,18 @@ def _narrowest_clause(selector: ResourceSelector) -> tuple[str, ...]:
     return max((selector.include, *selector.also), key=lambda clause: min((len(literal_prefix(p)) for p in clause), default=0))
 
 
-def _apply_denies(denies: Iterable[IndexedGrant], sure: int, conditional: int, conditions: list[str]) -> tuple[int, int]:
-    """Unconditional denies remove actions; conditional ones turn sure actions conditional and add
-    their keys to ``conditions``."""
-    for deny in denies:
-        if deny.conditions:
-            moved = sure & deny.actions
-            sure &= ~deny.actions
+def _apply_denies(denies: Iterable[tuple[int, tuple[str, ...]]], sure: int, conditional: int,
+                  conditions: list[str]) -> tuple[int, int]:
+    """Denies as (actions, condition keys): unconditional ones remove actions; conditional ones turn
+    sure actions conditional and add their keys to ``conditions``."""
+    for actions, keys in denies:
+        if keys:
+            moved = sure & actions
+            sure &= ~actions
             conditional |= moved
             if moved:
-                conditions.extend(deny.conditions)
+                conditions.extend(keys)
         else:
-            sure &= ~deny.actions
-            conditional &= ~deny.actions
+            sure &= ~actions
+            conditional &= ~actions
     return sure, conditional

@@ -17,7 +17,7 @@ import pluggy
 from ciem.catalog import PermissionCatalog
 from ciem.errors import NotFoundError, QueryError
 from ciem.holdings import holdings
-from ciem.index import AccessOnResource, EffectiveAccessIndex, IndexedGrant
+from ciem.index import AccessOnResource, EffectiveAccessIndex, IndexedGrant, Memo
 from ciem.model import AccessLevel, Decision, Edge, EvaluationRequest, Identity, Sensitivity, pickled_by_fields
 from ciem.reachability import bit_positions, closures
 from ciem.usage import ACTING_KINDS, DEFAULT_WINDOW_DAYS, usage_of, usage_summary
@@ -406,7 +406,7 @@ def direct_holders(
 ) -> dict[str, AccessOnResource]:
     """Identities whose own grants allow something (within the filter) on ``resource_id``, with
     what they allow after denies, as bitsets."""
-    memo: dict[int, bool] = {}
+    memo: Memo = {}
     covering: dict[str, list[IndexedGrant]] = {}
     for grant in index.candidate_grants(resource_id, memo):
         covering.setdefault(grant.identity, []).append(grant)
