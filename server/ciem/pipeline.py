@@ -18,6 +18,7 @@ import pluggy
 
 from ciem import store
 from ciem.errors import CiemError, SourceError
+from ciem.gcpause import paused_gc
 from ciem.index import EffectiveAccessIndex
 from ciem.model import Snapshot
 from ciem.providers import detect_provider, provider_infos
@@ -135,8 +136,9 @@ def build_from_sources(
     progress: Progress = no_progress,
     activity: Iterable[ActivitySpec] = (),
 ) -> EffectiveAccessIndex:
-    snapshots = [load_snapshot(spec, manager, progress) for spec in specs]
-    return build_index(snapshots, manager, progress, activity)
+    with paused_gc():
+        snapshots = [load_snapshot(spec, manager, progress) for spec in specs]
+        return build_index(snapshots, manager, progress, activity)
 
 
 def build_from_inputs(

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from ciem.errors import ConfigError
+from ciem.gcpause import paused_gc
 from ciem.index import EffectiveAccessIndex
 
 INDEX_FILE = "index.pickle"
@@ -65,5 +66,6 @@ def load_index(state_dir: Path) -> EffectiveAccessIndex | None:
         header = source.read(len(_MAGIC) + 1)
         if header != _MAGIC + bytes([_FORMAT]):
             return None
-        index = pickle.load(source)
+        with paused_gc():
+            index = pickle.load(source)
     return index if isinstance(index, EffectiveAccessIndex) else None
