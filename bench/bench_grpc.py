@@ -41,8 +41,9 @@ def serve(size: str, seed: int, inputs_file: Path, calls: int, with_sources: boo
     sources = (SourceSpec(path=common.estate(size, seed, log=lambda text: None)),) if with_sources else ()
     config = Config(listen="127.0.0.1:0", state_dir=common.state_dir(size, seed), sources=sources)
     holder = IndexHolder(specs=config.sources, manager=manager, state_dir=config.state_dir)
-    if not holder.load_persisted():
-        raise SystemExit(f"no snapshot in {config.state_dir}; run python -m bench.bench_index --sizes {size} first")
+    if not holder.load_persisted():  # no snapshot yet, or one of an older format: build and save it first
+        common.load_or_build(size, seed, manager, log=lambda text: print(text, file=sys.stderr))
+        holder.load_persisted()
     holder.warming.join()  # as a server that has been up a while: reach's per-identity answers worked out
     index = holder.current
     identities = sorted(i for i in index.identities if index.identities[i].kind.value != "external")
