@@ -280,17 +280,17 @@ def reach(
     concrete = bool(resource_prefix) or min_sensitivity > 0
     resources = _resources_in_scope(index, resource_prefix, min_sensitivity) if concrete else ()
     remembered = _HELD.setdefault(index, {})
+    masks = {provider: action_filter.mask(catalog) for provider, catalog in index.catalogs.items()}
     groups: list[ReachGroup] = []
     for holder, path in sorted(paths.items(), key=lambda item: (len(item[1]), item[0])):
         holder_identity = index.identities.get(holder)
         if holder_identity is None:
             continue
-        catalog = index.catalogs[holder_identity.provider]
-        mask = action_filter.mask(catalog)
+        catalog, mask = index.catalogs[holder_identity.provider], masks[holder_identity.provider]
         if concrete:
             held = _held_on_resources(index, holder, catalog, mask, resources)
         elif mask == catalog.all_bits:
-            held = _own_access(index, holder, catalog, remembered)
+            held = remembered.get(holder) or _own_access(index, holder, catalog, remembered)
         else:
             held = _held_by_grants(index, holder, catalog, mask)
         if held:
