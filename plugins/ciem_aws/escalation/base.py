@@ -18,8 +18,8 @@ docs/aws-escalation.md lists the table with references and tests.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache, partial
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ciem.catalog import PermissionCatalog
 from ciem.model import Edge, EdgeKind
@@ -123,6 +123,21 @@ class EscalationContext:
         return source.principal.arn != target and not (
             source.principal.arn in self.all_powerful and (source.principal.arn, target) in self._emitted)
 
+    def asker(self, source: Effective, actions: Iterable[str]) -> Callable[[Sequence[Need]], Verdict | None]:
+        """:meth:`check` for ``source``, asked needs on ``actions`` that differ from call to call only in
+        the resources they name: when no resource changes the source's answers (:meth:`Effective.blind`;
+        an action the catalog lacks is never allowed), the first answer is kept for all."""
+        if not all(bit is None or source.blind(bit) for bit in map(self.bit, actions)):
+            return partial(self.check, source)
+        answers: list[Verdict | None] = []
+
+        def ask(needs: Sequence[Need]) -> Verdict | None:
+            if not answers:
+                answers.append(self.check(source, needs))
+            return answers[0]
+
+        return ask
+
     def check(self, source: Effective, needs: Iterable[Need]) -> Verdict | None:
         """Every need allowed (perhaps conditionally): the combined verdict; else None."""
         keys: list[str] = []
@@ -140,9 +155,14 @@ class EscalationContext:
 
     def edge(self, method: "EscalationMethod", source: Effective, target: str, verdict: Verdict,
              resources: tuple[str, ...], extra_conditions: tuple[str, ...] = ()) -> Edge:
-        self._emitted.add((source.principal.arn, target))
-        return Edge(source.principal.arn, target, EdgeKind.ESCALATE, method.id, method.permissions, resources,
-                    tuple(dict.fromkeys((*verdict.conditions, *extra_conditions))), verdict.provenance, method.reference)
+        """The edge; ``verdict.conditions`` come without repeats (as :meth:`check` and :func:`combine` give them)."""
+        arn = source.principal.arn
+        if arn in self.all_powerful:
+            self._emitted.add((arn, target))  # only all-powerful sources are asked about (wanted)
+        conditions = tuple(dict.fromkeys((*verdict.conditions, *extra_conditions))) if extra_conditions \
+            else verdict.conditions
+        return Edge(arn, target, EdgeKind.ESCALATE, method.id, method.permissions, resources, conditions,
+                    verdict.provenance, method.reference)
 
 
 class EscalationMethod:
@@ -228,14 +248,18 @@ class PassRoleToNew(EscalationMethod):
     def _service_edges(self, context: EscalationContext, source: Effective, account: str, service: str,
                        on_resource: Verdict, resource: str) -> Iterator[Edge]:
         passable = source.targets(context.bit(PASS_ROLE))
+        passed = {"iam:PassedToService": self.passed_to or service}
+        pass_role = context.asker(source, (PASS_ROLE,))
         for role, trust_keys in context.roles_trusting(service, account):
             if passable is not None and role.arn not in passable or not context.wanted(source, role.arn):
                 continue
             extra = self.extra_needs(context, source, role)
             if extra is None:
                 continue
-            passed = {"iam:PassedToService": self.passed_to or service}
-            verdict = context.check(source, [(PASS_ROLE, role.arn, passed), *extra])
+            verdict = pass_role([(PASS_ROLE, role.arn, passed)])
+            if verdict is not None and extra:
+                more = context.check(source, extra)
+                verdict = None if more is None else combine(verdict, more)
             if verdict is not None:
                 resources = (role.arn, resource) if resource else (role.arn,)
                 yield context.edge(self, source, role.arn, combine(verdict, on_resource), resources, trust_keys)
@@ -279,9 +303,10 @@ class UseExisting(EscalationMethod):
                                    for resource in context.resources(self.resource_type, account)
                                    if resource.role and resource.role in context.estate.principals
                                    and self.usable(resource)]
+            ask = context.asker(source, self.permissions)
             for resource, needs in usable[account]:
                 if context.wanted(source, resource.role):
-                    verdict = context.check(source, needs)
+                    verdict = ask(needs)
                     if verdict is not None:
                         yield context.edge(self, source, resource.role, verdict, (resource.arn, resource.role))
 

@@ -31,14 +31,18 @@ class CreateAccessKey(EscalationMethod):
 
     def edges(self, context: EscalationContext) -> Iterator[Edge]:
         for source in context.sources(self.permissions):
+            create = context.asker(source, ("iam:CreateAccessKey",))
+            rotate = context.asker(source, ("iam:CreateAccessKey", "iam:DeleteAccessKey"))
             for user in context.users(source.principal.account):
                 if not context.wanted(source, user.arn):
                     continue
                 needs: list[Need] = [("iam:CreateAccessKey", user.arn, {})]
+                ask = create
                 report = _report(context, user) or {}
                 if report.get("access_key_1_active") == "true" and report.get("access_key_2_active") == "true":
                     needs.append(("iam:DeleteAccessKey", user.arn, {}))
-                verdict = context.check(source, needs)
+                    ask = rotate
+                verdict = ask(needs)
                 if verdict is not None:
                     yield context.edge(self, source, user.arn, verdict, (user.arn,))
 
@@ -57,13 +61,14 @@ class LoginProfile(EscalationMethod):
 
     def edges(self, context: EscalationContext) -> Iterator[Edge]:
         for source in context.sources(self.permissions):
+            ask = context.asker(source, self.permissions)
             for user in context.users(source.principal.account):
                 report = _report(context, user)
                 if report is not None and (report.get("password_enabled") == "true") != self.has_password:
                     continue
                 if not context.wanted(source, user.arn):
                     continue
-                verdict = context.check(source, [(self.id, user.arn, {})])
+                verdict = ask([(self.id, user.arn, {})])
                 if verdict is not None:
                     yield context.edge(self, source, user.arn, verdict, (user.arn,))
 
@@ -80,10 +85,11 @@ class UpdateAssumeRolePolicy(EscalationMethod):
 
     def edges(self, context: EscalationContext) -> Iterator[Edge]:
         for source in context.sources(("iam:UpdateAssumeRolePolicy",)):
+            ask = context.asker(source, ("iam:UpdateAssumeRolePolicy",))
             for role in context.roles(source.principal.account):
                 if role.service_linked or not context.wanted(source, role.arn):
                     continue
-                verdict = context.check(source, [("iam:UpdateAssumeRolePolicy", role.arn, {})])
+                verdict = ask([("iam:UpdateAssumeRolePolicy", role.arn, {})])
                 assume_bit = context.bit(ASSUME)
                 if verdict is None or assume_bit is None:
                     continue
@@ -104,10 +110,11 @@ class AddUserToGroup(EscalationMethod):
         for source in context.sources(self.permissions):
             if source.principal.kind != "user":
                 continue
+            ask = context.asker(source, self.permissions)
             for group in context.groups(source.principal.account):
                 if group.arn in source.principal.groups or not context.wanted(source, group.arn):
                     continue
-                verdict = context.check(source, [("iam:AddUserToGroup", group.arn, {})])
+                verdict = ask([("iam:AddUserToGroup", group.arn, {})])
                 if verdict is not None:
                     yield context.edge(self, source, group.arn, verdict, (group.arn,))
 
