@@ -679,3 +679,17 @@ def test_a_bucket_policy_deny_to_everyone_binds_the_account_root_user_too():
     result = run({A: account(resources={"s3": {"Buckets": [_bucket("payroll", policy)]}})})
     assert can(result, root, "s3:DeleteObject", "arn:aws:s3:::payroll/x") is None
     assert can(result, root, "s3:GetObject", "arn:aws:s3:::payroll/x") == "allow"  # near miss: not denied
+
+
+def test_resource_prefixes_rule_out_only_patterns_that_overlap_no_resource():
+    from ciem_aws.resolve.grants import could_overlap
+    from ciem_aws.resolve.resource_policies import _Prefixes
+
+    resources = [BUCKET, BUCKET + "/*", "arn:aws:sqs:us-east-1:111122223333:queue", "arn:aws:s3:::logs-?"]
+    prefixes = _Prefixes(resources)
+    patterns = ["*", "arn:aws:s3:::*", "arn:aws:s3:::da*", OBJECT, "arn:aws:s3:::other", "arn:aws:s3:::logs-a",
+                "arn:aws:s3:::l*-b", "arn:aws:sqs:*:111122223333:queue", "arn:aws:sqs:us-east-1:444455556666:*",
+                "arn:*:s3:::data", "arn:aws:s3:::datalake"]
+    for pattern in patterns:
+        assert prefixes.near(pattern) or not any(could_overlap(pattern, r) for r in resources), pattern
+    assert [p for p in patterns if not prefixes.near(p)] == ["arn:aws:s3:::other", "arn:aws:sqs:us-east-1:444455556666:*"]

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ciem.patterns import literal_prefix
 
@@ -99,6 +100,28 @@ def _not_principal_covers(statement: Statement, identity: str) -> bool:
         return False
 
 
+class _Prefixes:
+    """The literal prefixes of some resource patterns. Two patterns that overlap both begin every
+    string they share (ARN parts keep their wildcards within the part): a pattern whose literal
+    prefix neither begins nor extends one of these overlaps none of the resources."""
+
+    def __init__(self, patterns: Iterable[str]):
+        self.prefixes = {literal_prefix(p) for p in patterns}
+        self.ordered = sorted(self.prefixes)
+        self.lengths = sorted({len(p) for p in self.prefixes})
+        self._near: dict[str, bool] = {}
+
+    def near(self, pattern: str) -> bool:
+        """Whether ``pattern`` may overlap one of the resources (False: it overlaps none)."""
+        near = self._near.get(pattern)
+        if near is None:
+            head = literal_prefix(pattern)
+            at = bisect_left(self.ordered, head)  # the prefixes extending ``head`` sort right after it
+            near = self._near[pattern] = (at < len(self.ordered) and self.ordered[at].startswith(head)) or any(
+                head[:n] in self.prefixes for n in self.lengths if n <= len(head))
+        return near
+
+
 @dataclass
 class _Group:
     """Alike resource-policy statements (see :meth:`ResourceSide._statement_groups`)."""
@@ -115,6 +138,7 @@ class _Group:
     # Identity-side resource scopes (include, also, exclude) asked whether they reach these
     # resources, and the answers: principals across accounts share policies.
     reached: dict[tuple, bool] = field(default_factory=dict)
+    prefixes: _Prefixes | None = None  # of ``include``, made when first asked
 
 
 def _principal_key(statement: Statement) -> tuple:
@@ -142,6 +166,7 @@ class ResourceSide:
         # Resource ids of each collected account: ARNs naming it, and its buckets (S3 ARNs name no account).
         self.account_patterns = {a: (f"arn:*:*:*:{a}:*", *buckets.get(a, ())) for a in collected}
         self._beyond: dict[tuple[str, bool], tuple[tuple[str, ...], frozenset[str]]] = {}
+        self._holders: dict[int, dict[str, list[Principal]]] = {}  # by actions: principals holding one, by account
         self.role_patterns = tuple(f"arn:aws:iam::{a}:role/*" for a in collected)
         self.assume_bits = self.catalog.bits_of(a for a in ASSUME_ACTIONS if a in self.catalog)
         self.kms_bits = self.catalog.service_bits("kms")
@@ -293,7 +318,10 @@ class ResourceSide:
         statement, resource = group.statement, group.resource
         base = self._base(group)
         found: list[str] = []
-        for candidate in candidates(statement, self.index, self.externals, resource.arn, found):
+        pool = None
+        if statement.not_principals is not None or named_principals(statement).everyone:
+            pool = self._everyone(base.bits, resource.account, statement.effect == "Deny")
+        for candidate in candidates(statement, self.index, self.externals, resource.arn, found, everyone=pool):
             if candidate.principal.kind == "root":
                 continue  # the root user holds its account's access already
             if group.restricted and candidate.principal.account != resource.account:
@@ -310,6 +338,19 @@ class ResourceSide:
             applies, keys = external.decide(self.estate, statement.conditions, group.version, self.resource_values(resource))
             if applies:
                 yield identity, replace(base, keys=keys), statement.effect == "Deny"
+
+    def _everyone(self, bits: int, account: str, deny: bool) -> list[Principal]:
+        """The principals a statement to everyone on ``account``'s resources can bind, in index order:
+        those whose identity side holds one of its actions (across accounts both sides must allow;
+        there is nothing else to deny) and, for an Allow, every principal of the account (it grants
+        them by itself)."""
+        holders = self._holders.get(bits)
+        if holders is None:
+            holders = self._holders[bits] = {
+                owner: [p for p in principals if self.layers.effective(p).bits & bits]
+                for owner, principals in self.index.by_account.items()}
+        return [p for owner, principals in self.index.by_account.items()
+                for p in (principals if owner == account and not deny else holders[owner])]
 
     def _denied_roots(self, statement: Statement) -> Iterator[Candidate]:
         """Root users a Deny statement binds: an explicit deny in a resource policy applies to the
@@ -376,9 +417,12 @@ class ResourceSide:
         effective = self.layers.effective(principal)
         if not effective.bits & base.bits:
             return
+        if group.prefixes is None:
+            group.prefixes = _Prefixes(base.include)
+        near = group.prefixes.near
         reaching = []
         for allow in effective.allows:
-            if allow.bits & base.bits:
+            if allow.bits & base.bits and any(near(p) for p in allow.include):
                 scope = (allow.include, allow.also, allow.exclude)
                 reached = group.reached.get(scope)
                 if reached is None:

@@ -174,14 +174,17 @@ class Candidate:
 
 
 def candidates(statement: Statement, index: PrincipalIndex, externals: dict[str, External], owner: str,
-               found: list[str], account_filter: Iterable[Principal] | None = None) -> Iterator[Candidate]:
+               found: list[str], account_filter: Iterable[Principal] | None = None,
+               everyone: Iterable[Principal] | None = None) -> Iterator[Candidate]:
     """The collected principals an Allow statement of a resource-based policy covers.
 
     The principals it names outside the collected accounts are recorded in ``externals`` and
-    their ids appended to ``found``. ``account_filter`` narrows the principals of a named account
-    (to those whose identity side could allow the action at all)."""
+    their ids appended to ``found``. ``account_filter`` narrows the principals of a named account,
+    ``everyone`` those of a statement to everyone (or all but some), in index order (to those the
+    statement could bind at all)."""
+    pool = index.everyone() if everyone is None else everyone
     if statement.not_principals is not None:
-        for principal in index.everyone():
+        for principal in pool:
             match = principal_match_kind(statement, PrincipalRef.from_arn(principal.arn))
             if match is not None:
                 yield Candidate(principal, match != ACCOUNT, True)
@@ -190,7 +193,7 @@ def candidates(statement: Statement, index: PrincipalIndex, externals: dict[str,
     named = named_principals(statement)
     if named.everyone:
         found.append(_external(externals, PUBLIC, "external", "", owner))
-        for principal in index.everyone():
+        for principal in pool:
             yield Candidate(principal, True, True)
         return
     covered: dict[str, Candidate] = {}
