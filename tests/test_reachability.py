@@ -65,7 +65,7 @@ def test_bottom_up_levels_find_the_same_distances_by_valid_paths():
         starts = rng.sample(nodes, rng.randint(1, min(3, len(nodes))))
         hops = rng.randint(0, 6)
         top_down = shortest_paths(starts, hops, forward)
-        both_ways = shortest_paths(starts, hops, forward, (backward, sum(len(n) for n, _ in backward.values())))
+        both_ways = shortest_paths(starts, hops, forward, backward)
         assert {n: len(p) for n, p in both_ways.items()} == {n: len(p) for n, p in top_down.items()}
         for node, path in both_ways.items():
             walked = [store.edge(number) for number in path]

@@ -265,7 +265,6 @@ class EffectiveAccessIndex:
         self._edges_in = self._edges.by_target()
         self.steps_out: Steps = self._edges.steps(self._edges_out, towards_targets=True)
         self.steps_in: Steps = self._edges.steps(self._edges_in, towards_targets=False)
-        self._step_count = sum(len(neighbours) for neighbours, _ in self.steps_out.values())
         self.sorted_resource_ids: list[str] = sorted(self.resources)
         # Facts derived once for the hot path (ciem.queries.PrecomputedFacts), set before serving.
         self.facts = None
@@ -467,7 +466,7 @@ class EffectiveAccessIndex:
 
     def numbered_paths_from(self, start: str, max_hops: int) -> dict[str, tuple[int, ...]]:
         """:meth:`shortest_paths_from` with the paths as edge numbers (see :meth:`edges_along`)."""
-        return shortest_paths((start,), max_hops, self.steps_out, (self.steps_in, self._step_count))
+        return shortest_paths((start,), max_hops, self.steps_out, self.steps_in)
 
     def shortest_paths_to(self, goal: str, max_hops: int) -> dict[str, tuple[Edge, ...]]:
         """Every identity that can reach ``goal`` in at most ``max_hops`` edges, with its path."""
@@ -479,7 +478,7 @@ class EffectiveAccessIndex:
 
     def numbered_paths_to_any(self, goals: Iterable[str], max_hops: int) -> dict[str, tuple[int, ...]]:
         """:meth:`shortest_paths_to_any` with the paths as edge numbers (see :meth:`edges_along`)."""
-        found = shortest_paths(goals, max_hops, self.steps_in, (self.steps_out, self._step_count))
+        found = shortest_paths(goals, max_hops, self.steps_in, self.steps_out)
         return {source: path[::-1] for source, path in found.items()}
 
     def incoming_steps(self, kinds: frozenset[EdgeKind]) -> Steps:

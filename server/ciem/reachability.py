@@ -15,25 +15,19 @@ from ciem.edges import Steps
 NO_STEPS: tuple[tuple[str, ...], tuple[int, ...]] = ((), ())
 
 
-# A level goes bottom-up when its frontier has more than 1/ALPHA as many edges out as the nodes not
-# found yet have edges in (Beamer, Asanovic and Patterson, "Direction-Optimizing Breadth-First
-# Search", 2012, use 14).
-ALPHA = 14
-
-
 def shortest_paths(starts: Iterable[str], max_hops: int, steps: Steps,
-                   reverse: tuple[Steps, int] | None = None) -> dict[str, tuple[int, ...]]:
+                   reverse: Steps | None = None) -> dict[str, tuple[int, ...]]:
     """Every node within ``max_hops`` of any start, with a shortest path (edge numbers) from its
     nearest start.
 
     Paths are in walking order: over outgoing steps they run start -> node; over incoming steps
     they run node -> start once reversed by the caller.
 
-    Level by level. With ``reverse`` (the same steps the other way round, and how many there are),
-    a level whose frontier has many edges out is searched bottom-up instead: each node not found
-    yet looks for a neighbour in the frontier and stops at the first (direction-optimizing search).
-    In a dense graph, where a few hops reach nearly everything, that touches a fraction of the
-    edges a top-down search walks.
+    Level by level. With ``reverse`` (the same steps the other way round), a level whose frontier
+    has more edges out than there are nodes left to find is searched bottom-up instead: each node
+    not found yet looks for a neighbour in the frontier and stops at the first (Beamer's
+    direction-optimizing search). In a dense graph, where a few hops reach nearly everything, that
+    touches a fraction of the edges a top-down search walks.
     """
     paths: dict[str, tuple[int, ...]] = {}
     frontier: list[str] = []
@@ -41,52 +35,49 @@ def shortest_paths(starts: Iterable[str], max_hops: int, steps: Steps,
         if start not in paths:
             paths[start] = ()
             frontier.append(start)
-    backward, unfound_edges = reverse if reverse is not None else ({}, 0)
-    unfound_edges -= sum(len(backward.get(node, NO_STEPS)[0]) for node in frontier)
-    unfound: list[str] | None = None  # in ``backward``'s order, made at the first bottom-up level
+    unfound: list[str] | None = None  # in ``reverse``'s order, once a level went bottom-up
     hops = 0
     while frontier and hops < max_hops:
         hops += 1
-        if reverse is not None and sum(len(steps.get(node, NO_STEPS)[0]) for node in frontier) * ALPHA > unfound_edges:
-            unfound = [node for node in (backward if unfound is None else unfound) if node not in paths]
-            frontier = _level_bottom_up(frontier, unfound, backward, paths)
-        else:
-            frontier = _level_top_down(frontier, steps, paths)
-        unfound_edges -= sum(len(backward.get(node, NO_STEPS)[0]) for node in frontier)
+        if reverse is not None and sum(len(steps.get(node, NO_STEPS)[0]) for node in frontier) > (
+                len(reverse) - len(paths) if unfound is None else len(unfound)):
+            if unfound is None:
+                unfound = [node for node in reverse if node not in paths]
+            frontier, unfound = _level_bottom_up(frontier, unfound, reverse, paths)
+            continue
+        found: list[str] = []
+        for node in frontier:
+            path = paths[node]
+            neighbours, edges = steps.get(node, NO_STEPS)
+            # Most neighbours are usually found already: test them all at once, in C, before walking.
+            if len(neighbours) > 8 and not set(neighbours).difference(paths):
+                continue
+            for nxt, edge in zip(neighbours, edges):
+                if nxt not in paths:
+                    paths[nxt] = path + (edge,)
+                    found.append(nxt)
+        frontier = found
+        if unfound is not None and found:
+            unfound = [node for node in unfound if node not in paths]
     return paths
 
 
-def _level_top_down(frontier: list[str], steps: Steps, paths: dict[str, tuple[int, ...]]) -> list[str]:
-    """One level searched from the frontier: the nodes it finds."""
-    found: list[str] = []
-    for node in frontier:
-        path = paths[node]
-        neighbours, edges = steps.get(node, NO_STEPS)
-        # Most neighbours are usually found already: test them all at once, in C, before walking.
-        if len(neighbours) > 8 and not set(neighbours).difference(paths):
-            continue
-        for nxt, edge in zip(neighbours, edges):
-            if nxt not in paths:
-                paths[nxt] = path + (edge,)
-                found.append(nxt)
-    return found
-
-
-def _level_bottom_up(frontier: list[str], unfound: list[str], backward: Steps,
-                     paths: dict[str, tuple[int, ...]]) -> list[str]:
-    """One level searched from the nodes not found yet: the nodes it finds."""
+def _level_bottom_up(frontier: list[str], unfound: list[str], reverse: Steps,
+                     paths: dict[str, tuple[int, ...]]) -> tuple[list[str], list[str]]:
+    """One level searched from the nodes not found yet: (the new frontier, the nodes still unfound)."""
     current = set(frontier)
     found: list[str] = []
+    still: list[str] = []
     for node in unfound:
-        neighbours, edges = backward.get(node, NO_STEPS)
-        if len(neighbours) > 8 and current.isdisjoint(neighbours):
-            continue
+        neighbours, edges = reverse.get(node, NO_STEPS)
         for previous, edge in zip(neighbours, edges):
             if previous in current:
                 paths[node] = paths[previous] + (edge,)
                 found.append(node)
                 break
-    return found
+        else:
+            still.append(node)
+    return found, still
 
 
 def strongly_connected_components(nodes: Iterable[str], successors: Callable[[str], Iterable[str]]) -> list[list[str]]:
