@@ -466,7 +466,7 @@ class EffectiveAccessIndex:
 
     def numbered_paths_from(self, start: str, max_hops: int) -> dict[str, tuple[int, ...]]:
         """:meth:`shortest_paths_from` with the paths as edge numbers (see :meth:`edges_along`)."""
-        return shortest_paths((start,), max_hops, self.steps_out, self.steps_in)
+        return shortest_paths((start,), max_hops, self.steps_out)
 
     def shortest_paths_to(self, goal: str, max_hops: int) -> dict[str, tuple[Edge, ...]]:
         """Every identity that can reach ``goal`` in at most ``max_hops`` edges, with its path."""
@@ -478,8 +478,7 @@ class EffectiveAccessIndex:
 
     def numbered_paths_to_any(self, goals: Iterable[str], max_hops: int) -> dict[str, tuple[int, ...]]:
         """:meth:`shortest_paths_to_any` with the paths as edge numbers (see :meth:`edges_along`)."""
-        found = shortest_paths(goals, max_hops, self.steps_in, self.steps_out)
-        return {source: path[::-1] for source, path in found.items()}
+        return {source: path[::-1] for source, path in shortest_paths(goals, max_hops, self.steps_in).items()}
 
     def incoming_steps(self, kinds: frozenset[EdgeKind]) -> Steps:
         """Like ``steps_in``, over edges of ``kinds`` only."""

@@ -8,6 +8,7 @@ reverse topological order, as bitsets: every member of a cycle reaches the same 
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Callable, Hashable, Iterable, Mapping, Sequence
 
 from ciem.edges import Steps
@@ -15,69 +16,33 @@ from ciem.edges import Steps
 NO_STEPS: tuple[tuple[str, ...], tuple[int, ...]] = ((), ())
 
 
-def shortest_paths(starts: Iterable[str], max_hops: int, steps: Steps,
-                   reverse: Steps | None = None) -> dict[str, tuple[int, ...]]:
+def shortest_paths(starts: Iterable[str], max_hops: int, steps: Steps) -> dict[str, tuple[int, ...]]:
     """Every node within ``max_hops`` of any start, with a shortest path (edge numbers) from its
     nearest start.
 
     Paths are in walking order: over outgoing steps they run start -> node; over incoming steps
     they run node -> start once reversed by the caller.
-
-    Level by level. With ``reverse`` (the same steps the other way round), a level whose frontier
-    has more edges out than there are nodes left to find is searched bottom-up instead: each node
-    not found yet looks for a neighbour in the frontier and stops at the first (Beamer's
-    direction-optimizing search). In a dense graph, where a few hops reach nearly everything, that
-    touches a fraction of the edges a top-down search walks.
     """
     paths: dict[str, tuple[int, ...]] = {}
-    frontier: list[str] = []
+    queue: deque[str] = deque()
     for start in starts:
         if start not in paths:
             paths[start] = ()
-            frontier.append(start)
-    unfound: list[str] | None = None  # in ``reverse``'s order, once a level went bottom-up
-    hops = 0
-    while frontier and hops < max_hops:
-        hops += 1
-        if reverse is not None and sum(len(steps.get(node, NO_STEPS)[0]) for node in frontier) > (
-                len(reverse) - len(paths) if unfound is None else len(unfound)):
-            if unfound is None:
-                unfound = [node for node in reverse if node not in paths]
-            frontier, unfound = _level_bottom_up(frontier, unfound, reverse, paths)
+            queue.append(start)
+    while queue:
+        node = queue.popleft()
+        path = paths[node]
+        if len(path) >= max_hops:
             continue
-        found: list[str] = []
-        for node in frontier:
-            path = paths[node]
-            neighbours, edges = steps.get(node, NO_STEPS)
-            # Most neighbours are usually found already: test them all at once, in C, before walking.
-            if len(neighbours) > 8 and not set(neighbours).difference(paths):
-                continue
-            for nxt, edge in zip(neighbours, edges):
-                if nxt not in paths:
-                    paths[nxt] = path + (edge,)
-                    found.append(nxt)
-        frontier = found
-        if unfound is not None and found:
-            unfound = [node for node in unfound if node not in paths]
+        neighbours, edges = steps.get(node, NO_STEPS)
+        # Most neighbours are usually found already: test them all at once, in C, before walking.
+        if len(neighbours) > 8 and not set(neighbours).difference(paths):
+            continue
+        for nxt, edge in zip(neighbours, edges):
+            if nxt not in paths:
+                paths[nxt] = path + (edge,)
+                queue.append(nxt)
     return paths
-
-
-def _level_bottom_up(frontier: list[str], unfound: list[str], reverse: Steps,
-                     paths: dict[str, tuple[int, ...]]) -> tuple[list[str], list[str]]:
-    """One level searched from the nodes not found yet: (the new frontier, the nodes still unfound)."""
-    current = set(frontier)
-    found: list[str] = []
-    still: list[str] = []
-    for node in unfound:
-        neighbours, edges = reverse.get(node, NO_STEPS)
-        for previous, edge in zip(neighbours, edges):
-            if previous in current:
-                paths[node] = paths[previous] + (edge,)
-                found.append(node)
-                break
-        else:
-            still.append(node)
-    return found, still
 
 
 def strongly_connected_components(nodes: Iterable[str], successors: Callable[[str], Iterable[str]]) -> list[list[str]]:
