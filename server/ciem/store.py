@@ -20,7 +20,7 @@ from ciem.index import EffectiveAccessIndex
 
 INDEX_FILE = "index.pickle"
 _MAGIC = b"CIEM-INDEX\x00"
-_FORMAT = 8
+_FORMAT = 10
 
 
 def prepare_state_dir(state_dir: Path) -> Path:
