@@ -84,7 +84,7 @@ def rss_mib(pid: int | str = "self") -> float:
 
 
 def percentiles(seconds: Sequence[float]) -> dict[str, float]:
-    """p50, p99, max and mean in milliseconds (nearest-rank percentiles)."""
+    """p50, p90, p99, max and mean in milliseconds (nearest-rank percentiles)."""
     ordered = sorted(seconds)
     if not ordered:
         return {"n": 0}
@@ -92,7 +92,7 @@ def percentiles(seconds: Sequence[float]) -> dict[str, float]:
     def rank(p: float) -> float:
         return ordered[min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))] * 1000
 
-    return {"n": len(ordered), "p50": rank(50), "p99": rank(99), "max": ordered[-1] * 1000,
+    return {"n": len(ordered), "p50": rank(50), "p90": rank(90), "p99": rank(99), "max": ordered[-1] * 1000,
             "mean": sum(ordered) / len(ordered) * 1000}
 
 
