@@ -42,12 +42,23 @@ class _Grants:
         self.compiler = compiler
         self.grants: list[Grant] = []
         self._selectors: dict[tuple, ResourceSelector] = {}
+        self._excludes: dict[tuple[str, ...], tuple[str, ...]] = {}  # each exclude: the first equal one
+        self._seen: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}  # id -> (exclude, the first equal one)
+
+    def _exclude(self, exclude: tuple[str, ...]) -> tuple[str, ...]:
+        """The first exclude equal to ``exclude``. Items share long excludes (the other accounts'
+        resources): each object is hashed once, not once per grant."""
+        seen = self._seen.get(id(exclude))
+        if seen is None:  # the object is kept with its answer: its id stays its own
+            seen = self._seen[id(exclude)] = (exclude, self._excludes.setdefault(exclude, exclude))
+        return seen[1]
 
     def add(self, identity: str, item: Item, deny: bool = False) -> None:
-        key = (item.include, item.also, item.exclude)
+        exclude = self._exclude(item.exclude)
+        key = (item.include, item.also, id(exclude))
         selector = self._selectors.get(key)
         if selector is None:
-            selector = self._selectors[key] = ResourceSelector(item.include, item.also, item.exclude)
+            selector = self._selectors[key] = ResourceSelector(item.include, item.also, exclude)
         self.grants.append(Grant(identity, self.compiler.names(item.bits), selector, item.provenance, item.keys, deny))
 
 

@@ -441,6 +441,8 @@ class ResourceSide:
     def _decided(self, group: "_Group", base: Item, effective: Effective) -> Item | None:
         """The statement's item with its conditions decided for the principal; None when they rule it out."""
         conditions = group.statement.conditions
+        if not conditions:
+            return base  # nothing to decide (``base`` has no pending conditions)
         applies, keys = decide(conditions, group.version, self.resource_context(effective, group.resource))
         if not applies:
             return None
