@@ -35,7 +35,7 @@ from ciem.patterns import literal_prefix
 from ciem_aws.policy.document import Statement
 from ciem_aws.policy.evaluate import RCP_SERVICES
 from ciem_aws.policy.matching import PrincipalRef, principal_match_kind
-from ciem_aws.policy.variables import ContextView
+from ciem_aws.policy.variables import PRESENT, ContextView
 from ciem_aws.resolve.grants import (
     Effective, Item, Layers, clause_item, decide, fold_denies, intersect, pattern_covers,
 )
@@ -139,6 +139,25 @@ class _Group:
     # resources, and the answers: principals across accounts share policies.
     reached: dict[tuple, bool] = field(default_factory=dict)
     prefixes: _Prefixes | None = None  # of ``include``, made when first asked
+    # The statement's item decided for principals, by what its conditions look up (when nothing else
+    # decides them: ``lookups`` names the keys; None decides them principal by principal).
+    lookups: tuple[str, ...] | None = None
+    decided: dict[tuple, Item | None] = field(default_factory=dict)
+    resource_view: ContextView | None = None  # the resource's own keys, made when first asked
+
+
+def _lookups(statement: Statement, resource: AwsResource) -> tuple[str, ...] | None:
+    """The keys a statement's conditions look up, when the lookups alone decide them: no value holds
+    a policy variable, and the resource is no KMS key (whose context names the caller's account)."""
+    if resource.type == "kms:key":
+        return None
+    keys = []
+    for block in statement.conditions.values():
+        for key, values in block.items():
+            if any("${" in str(value) for value in values):
+                return None
+            keys.append(key)
+    return tuple(keys)
 
 
 def _principal_key(statement: Statement) -> tuple:
@@ -304,7 +323,8 @@ class ResourceSide:
                 group = groups.get(key)
                 if group is None:
                     group = groups[key] = _Group(statement, policy.version, resource, clause.bits, [],
-                                                 () if scoped else (resource.patterns,), clause.exclude, [], restricted)
+                                                 () if scoped else (resource.patterns,), clause.exclude, [], restricted,
+                                                 lookups=_lookups(statement, resource))
                 group.include.extend(include)
                 group.labels.append(statement.label)
         return list(groups.values())
@@ -443,6 +463,25 @@ class ResourceSide:
         conditions = group.statement.conditions
         if not conditions:
             return base  # nothing to decide (``base`` has no pending conditions)
+        if group.lookups is None:
+            return self._decide(group, base, effective)
+        if group.resource_view is None:
+            group.resource_view = ContextView(self.resource_values(group.resource), complete=False)
+        # What each key looks up in the principal's context with the resource's (resource_context).
+        found = []
+        for key in group.lookups:
+            looked = effective.view.lookup(key)
+            if looked[0] != PRESENT and (resource := group.resource_view.lookup(key))[0] == PRESENT:
+                looked = resource
+            found.append(looked)
+        lookups = tuple(found)
+        if lookups not in group.decided:
+            group.decided[lookups] = self._decide(group, base, effective)
+        return group.decided[lookups]
+
+    def _decide(self, group: "_Group", base: Item, effective: Effective) -> Item | None:
+        """The statement's conditions decided in the principal's context with the resource's."""
+        conditions = group.statement.conditions
         applies, keys = decide(conditions, group.version, self.resource_context(effective, group.resource))
         if not applies:
             return None
