@@ -672,7 +672,7 @@ class AccountBuilder:
         return trust({"AWS": trusted}), "/"
 
     def build_roles(self) -> list[dict[str, Any]]:
-        a, s, rng = self.account, self.shape, self.rng
+        s, rng = self.shape, self.rng
         roles: list[dict[str, Any]] = []
         roles.extend(self._standard_roles())
         for role_name, service, policy in SERVICE_LINKED:

@@ -2,7 +2,7 @@
 
 Building or loading an organization's index allocates millions of long-lived objects and frees few;
 every burst of allocations triggers a collection that walks the objects made so far, which made up
-most of the part of the build that grew faster than the estate (20 accounts, the AWS resolve alone:
+most of the part of the build that grew faster than the estate (20 accounts, one provider's resolve alone:
 47.7 s with the collector, 35.5 s without). Reference counting still frees everything that is not
 in a cycle meanwhile; the collector runs again once the last build or load ends.
 """

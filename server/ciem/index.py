@@ -38,7 +38,7 @@ from ciem.model import (
     ResourceSelector,
     Snapshot,
 )
-from ciem.patterns import PatternSet, glob_match, is_literal, literal_prefix
+from ciem.patterns import PatternSet, is_literal, literal_prefix
 from ciem.edges import EdgeStore, Steps
 from ciem.reachability import NO_STEPS, shortest_paths
 
@@ -68,9 +68,7 @@ class SelectorMatcher:
         if found is None:
             if self._covering is False:
                 self._covering = _covering_set(self.selector)
-            covering = self._covering
-            found = covering is not None and all(covering.matches(p) for p in inner.selector.include)
-            self._covers[inner] = found
+            found = self._covers[inner] = _covered(self._covering, inner.selector)
         return found
 
     def __reduce__(self):
@@ -195,8 +193,7 @@ def selector_covers(outer: ResourceSelector, inner: ResourceSelector) -> bool:
     A pattern without ``?`` that matches another pattern read literally covers it: each wildcard of
     the inner pattern falls inside a ``*`` of the outer one.
     """
-    covering = _covering_set(outer)
-    return covering is not None and all(covering.matches(pattern) for pattern in inner.include)
+    return _covered(_covering_set(outer), inner)
 
 
 def _covering_set(outer: ResourceSelector) -> PatternSet | None:
@@ -204,6 +201,10 @@ def _covering_set(outer: ResourceSelector) -> PatternSet | None:
     if outer.also or outer.exclude:
         return None
     return PatternSet(tuple(p for p in outer.include if "?" not in p), outer.case_sensitive)
+
+
+def _covered(covering: PatternSet | None, inner: ResourceSelector) -> bool:
+    return covering is not None and all(covering.matches(pattern) for pattern in inner.include)
 
 
 class _SavedApart:
@@ -332,7 +333,7 @@ class EffectiveAccessIndex:
                 else:
                     by_prefix[literal_prefix(key)].append(grant.matcher)
         self._allows_by_identity, self._denies_by_identity = dict(allows), dict(denies)
-        # Identities of one account mostly share their denies (from the same SCPs): each distinct
+        # Identities of one account mostly share their denies (the same guardrail policies): each distinct
         # list once, so that a query checks it once per resource, not once per identity.
         profiles: dict[tuple, tuple] = {}
         self._deny_profiles = {}

@@ -290,7 +290,7 @@ def reach(
         if concrete:
             held = _held_on_resources(index, holder, catalog, mask, resources)
         elif mask == catalog.all_bits:
-            held = remembered.get(holder) or _own_access(index, holder, catalog, remembered)
+            held = _own_access(index, holder, catalog, remembered)
         else:
             held = _held_by_grants(index, holder, catalog, mask)
         if held:
@@ -342,8 +342,7 @@ def _held_by_grants(index, holder, catalog, mask) -> tuple[HeldAccess, ...]:
         known = index.resources.get(pattern)
         held.append(HeldAccess(pattern, known is not None, int(known.sensitivity) if known else 0,
                                ActionBits(catalog, sure, conditional), conditions, grant.provenance))
-    held.sort(key=lambda h: (-h.sensitivity, h.resource))
-    return tuple(held)
+    return _most_sensitive_first(held)
 
 
 def _held_on_resources(index, holder, catalog, mask, resources) -> tuple[HeldAccess, ...]:
@@ -358,8 +357,11 @@ def _held_on_resources(index, holder, catalog, mask, resources) -> tuple[HeldAcc
             continue
         held.append(HeldAccess(resource_id, True, int(index.resources[resource_id].sensitivity),
                                ActionBits(catalog, sure, conditional), access.conditions, access.provenance))
-    held.sort(key=lambda h: (-h.sensitivity, h.resource))
-    return tuple(held)
+    return _most_sensitive_first(held)
+
+
+def _most_sensitive_first(held: list[HeldAccess]) -> tuple[HeldAccess, ...]:
+    return tuple(sorted(held, key=lambda h: (-h.sensitivity, h.resource)))
 
 
 _EXCEPTIONS_SHOWN = 3
